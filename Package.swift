@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tributary", targets: ["tributary"]),
+        .executable(name: "tributary-codegen", targets: ["tributary-codegen"]),
+        .executable(name: "tributary-fuzz", targets: ["tributary-fuzz"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C: hardware CRC-32C (SSE4.2 / ARMv8 CRC) with a portable fallback.
+        .target(name: "CKafkaCRC", cSettings: [.unsafeFlags(["-O3"])]),
+        // System libraries for the four Kafka codecs; scripts/setup.sh installs the Debian -dev packages.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "KafkaProtocol",
+            dependencies: [
+                "CKafkaCRC", "CZlib", "CSnappy", "CLZ4", "CZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tributary",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "tributary-codegen", swiftSettings: strict),
+        // libFuzzer entry point: built with -sanitize=fuzzer -DFUZZING (scripts/fuzz.sh); a plain build
+        // gives a replayer that runs files through the same harness.
+        .executableTarget(
+            name: "tributary-fuzz",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+@main struct FuzzReplay { static func main() {} }
