@@ -68,6 +68,13 @@ struct Emitter {
         }
     }
 
+    /// The nested structs that appear in some version, with the versions in which they are used.
+    func structsWithContext() -> [(String, Versions)] {
+        structOrder.compactMap { n in structContext[n].flatMap { $0.isEmpty ? nil : (n, $0) } }
+    }
+
+    func structFields(_ name: String) -> [Field] { structs[name]!.fields }
+
     func isStruct(_ t: String) -> Bool { Emitter.primitive(t) == nil }
 
     static func primitive(_ t: String) -> String? {
