@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tributary-codegen", targets: ["tributary-codegen"]),
         .executable(name: "tributary-fuzz", targets: ["tributary-fuzz"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        .library(name: "KafkaStorage", targets: ["KafkaStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -34,10 +35,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "KafkaStorage",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "KafkaProtocol",
+                "KafkaProtocol", "KafkaStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
@@ -55,6 +64,16 @@ let package = Package(
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TributaryCommandTests",
+            dependencies: ["tributary", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaStorageTests",
+            dependencies: ["KafkaStorage", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,70 @@
+import KafkaProtocol
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the fuzzer drives: every request and response decoder of every API and version, the frame splitter, the
+/// record batch and legacy message set readers, and every decompressor. A decoder may throw on bad input; it may
+/// never trap, hang or allocate without bound. Whatever decodes must re-encode and decode to the same value.
+enum FuzzHarness {
+    static let apis = ApiKey.allCases
+
+    static func run(_ input: UnsafeRawBufferPointer) {
+        guard input.count >= 3 else { return }
+        let mode = input[0] % 6
+        let a = Int(input[1]), b = Int(input[2])
+        let body = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: input[3...]))
+        switch mode {
+        case 0, 1:
+            let api = apis[a % apis.count]
+            let versions = api.versions
+            let version = versions.lowerBound + Int16(b % versions.count)
+            let type: any KafkaSchema.Type = mode == 0 ? api.requestType : api.responseType
+            checkSchema(type, body, version: version)
+        case 2:
+            // A whole request frame as a broker receives it: header chosen by its own key and version.
+            var buf = body
+            if let frame = try? KafkaFrameDecoder.nextFrame(from: &buf, maximumFrameSize: 1 << 20),
+               let request = try? RequestFrame(parsing: frame), request.isSupported {
+                _ = try? request.decodeBody()
+            }
+        case 3:
+            FuzzRecords.batches(body)
+        case 4:
+            FuzzRecords.legacy(body)
+        default:
+            let codec = CompressionCodec.allCases[a % CompressionCodec.allCases.count]
+            _ = try? codec.decompress(body, maxOutputBytes: 1 << 20)
+        }
+    }
+
+    static func checkSchema<T: KafkaSchema>(_ type: T.Type, _ input: ByteBuffer, version: Int16) {
+        var reader = input
+        guard let value = try? T(from: &reader, version: version) else { return }
+        var encoded = ByteBuffer()
+        do {
+            try value.encode(into: &encoded, version: version)
+        } catch {
+            return  // e.g. a null where the version does not allow one: refused, not a crash
+        }
+        var again = encoded
+        guard let second = try? T(from: &again, version: version), second == value else {
+            fatalError("\(T.schemaName) v\(version): decode(encode(x)) != x")
+        }
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n <= 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpus from real data: captured frames and Kafka-written segments.
+
+Each seed is: mode byte, two selector bytes, payload (see Sources/tributary-fuzz/FuzzHarness.swift):
+mode 0/1 = request/response body of API (selector 1 = index of the API in ApiKey.allCases, i.e. the API key's
+position), version offset; mode 2 = a whole request frame; mode 3 = record batches; 5 = compressed blocks.
+"""
+import json, os, sys
+
+captures, out = sys.argv[1], sys.argv[2]
+n = 0
+def put(data):
+    global n
+    with open(os.path.join(out, f"seed-{n:05d}"), "wb") as f:
+        f.write(data)
+    n += 1
+
+frames = os.path.join(captures, "frames")
+for client in sorted(os.listdir(frames)):
+    idx = os.path.join(frames, client, "index.json")
+    if not os.path.exists(idx):
+        continue
+    for e in json.load(open(idx)):
+        raw = open(os.path.join(frames, client, e["file"]), "rb").read()
+        if e["dir"] == "req":
+            put(bytes([2, 0, 0]) + raw)
+segs = os.path.join(captures, "log-segments")
+for part in sorted(os.listdir(segs)):
+    d = os.path.join(segs, part)
+    if os.path.isdir(d):
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".log"):
+                data = open(os.path.join(d, f), "rb").read()
+                for i in range(0, min(len(data), 1 << 20), 65536):
+                    put(bytes([3, 0, 0]) + data[i:i + 65536])
+print(f"fuzz seed: {n} inputs")
