@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C: hardware CRC-32C (SSE4.2 / ARMv8 CRC) with a portable fallback.
@@ -43,11 +44,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "KafkaServer",
+            dependencies: [
+                "KafkaProtocol", "KafkaStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage",
+                "KafkaProtocol", "KafkaStorage", "KafkaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
             ],
@@ -69,6 +82,11 @@ let package = Package(
         .testTarget(
             name: "TributaryCommandTests",
             dependencies: ["tributary", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaServerTests",
+            dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// KafkaServer: listeners, handlers, drivers of the pure cores, configuration.
