@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 scratch=.build-fuzz
+# gold crashes formatting a diagnostic on this link; lld links it.
 swift build -c release --scratch-path "$scratch" --product tributary-fuzz \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -parse-as-library >/dev/null
+  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -use-ld=lld >/dev/null
 bin="$scratch/release/tributary-fuzz"
 corpus=fuzz-corpus
 mkdir -p "$corpus"

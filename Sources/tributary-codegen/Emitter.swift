@@ -295,6 +295,7 @@ struct Emitter {
                 let taggedFields = fields.filter { !$0.taggedVersions.intersection(context).isEmpty }
                 try e.block("if flexible") { e2 in
                     e2.line("let count = try buffer.kafkaReadUnsignedVarint(\"tagged field count\")")
+                    defer { e2.line("self.unknownTaggedFields.sortByTag()") }
                     try e2.block("for _ in 0..<count") { e3 in
                         if taggedFields.isEmpty {
                             e3.line("let (tag, data) = try buffer.kafkaReadTaggedField()")
@@ -449,7 +450,7 @@ struct Emitter {
             let elemWrite: String
             var throwing = false
             switch f.elementType {
-            case "string": elemWrite = "b.kafkaWriteString(e, compact: \(compact))"
+            case "string": elemWrite = "try b.kafkaWriteString(e, compact: \(compact))"; throwing = true
             case "bytes": elemWrite = "b.kafkaWriteBytes(e, compact: \(compact))"
             case "bool": elemWrite = "b.kafkaWriteBool(e)"
             case "float64": elemWrite = "b.kafkaWriteFloat64(e)"
@@ -461,7 +462,7 @@ struct Emitter {
             return pre + ["\(throwing ? "try " : "")\(buffer).kafkaWriteArray(\(value), compact: \(compact)) { b, e in \(elemWrite) }"]
         }
         switch f.type {
-        case "string": return pre + ["\(buffer).kafkaWriteString(\(value), compact: \(compact))"]
+        case "string": return pre + ["try \(buffer).kafkaWriteString(\(value), compact: \(compact))"]
         case "bytes", "records": return pre + ["\(buffer).kafkaWriteBytes(\(value), compact: \(compact))"]
         case "bool": return ["\(buffer).kafkaWriteBool(\(value))"]
         case "float64": return ["\(buffer).kafkaWriteFloat64(\(value))"]

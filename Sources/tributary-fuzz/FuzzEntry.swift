@@ -1,14 +1,33 @@
 import KafkaProtocol
 
-// The fuzz target. Built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh), libFuzzer supplies `main` and calls
-// `LLVMFuzzerTestOneInput`; built plainly, this is a replayer that runs the files named on the command line
-// through the same harness (for reproducing a finding in a debugger).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The fuzz target. Built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh), `main` hands control to libFuzzer's
+// driver, which calls the harness with each input. (SwiftPM links executables with their own entry point symbol,
+// so libFuzzer's `main` is not used; `LLVMFuzzerRunDriver` is libFuzzer's documented way in.) Built plainly, this
+// is a replayer that runs the files named on the command line through the same harness.
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FuzzHarness.run(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@main
+struct FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            guard let data else { return 0 }
+            FuzzHarness.run(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
+        })
+    }
 }
 #else
 @main

@@ -167,13 +167,18 @@ extension ByteBuffer {
         }
     }
 
+    /// Writes a string; a classic (int16-length) string longer than 32767 bytes cannot be written and throws.
     @inlinable
-    mutating func kafkaWriteString(_ s: String?, compact: Bool) {
+    mutating func kafkaWriteString(_ s: String?, compact: Bool) throws {
         guard let s else {
             kafkaWriteLength(nil, compact: compact, wide: false)
             return
         }
-        kafkaWriteLength(s.utf8.count, compact: compact, wide: false)
+        let count = s.utf8.count
+        guard compact || count <= Int(Int16.max) else {
+            throw ProtocolError.invalid("string of \(count) bytes is longer than 32767, the limit of its encoding")
+        }
+        kafkaWriteLength(count, compact: compact, wide: false)
         writeString(s)
     }
 

@@ -10,6 +10,14 @@ public struct TaggedField: Hashable, Sendable {
     }
 }
 
+extension Array where Element == TaggedField {
+    /// Orders unknown tagged fields by tag (stable), the order in which they are written back; a peer that sent
+    /// them out of order then reads back the same value it would get from our encoding.
+    public mutating func sortByTag() {
+        if count > 1 { sort { $0.tag < $1.tag } }
+    }
+}
+
 /// The versions in which a schema field is on the wire, as a union of closed ranges.
 public struct VersionSet: Hashable, Sendable {
     public var ranges: [ClosedRange<Int16>]

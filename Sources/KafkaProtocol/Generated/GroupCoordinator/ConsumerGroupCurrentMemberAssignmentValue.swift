@@ -42,6 +42,7 @@ public struct ConsumerGroupCurrentMemberAssignmentValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -90,6 +91,7 @@ public struct ConsumerGroupCurrentMemberAssignmentValue: KafkaSchema {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -59,20 +59,21 @@ public struct ConsumerGroupMemberMetadataValue: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.instanceId, compact: flexible)
-        buffer.kafkaWriteString(self.rackId, compact: flexible)
-        buffer.kafkaWriteString(self.clientId, compact: flexible)
-        buffer.kafkaWriteString(self.clientHost, compact: flexible)
-        buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
-        buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
+        try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+        try buffer.kafkaWriteString(self.rackId, compact: flexible)
+        try buffer.kafkaWriteString(self.clientId, compact: flexible)
+        try buffer.kafkaWriteString(self.clientHost, compact: flexible)
+        try buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
         buffer.writeInteger(self.rebalanceTimeoutMs, endianness: .big)
-        buffer.kafkaWriteString(self.serverAssignor, compact: flexible)
+        try buffer.kafkaWriteString(self.serverAssignor, compact: flexible)
         if flexible {
             var known: [TaggedField] = []
             if self.classicMemberMetadata != ClassicMemberMetadata() {
@@ -108,6 +109,7 @@ public struct ConsumerGroupMemberMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -145,12 +147,13 @@ public struct ConsumerGroupMemberMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.kafkaWriteBytes(self.metadata, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -30,6 +30,7 @@ public struct ConsumerGroupPartitionMetadataValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -72,13 +73,14 @@ public struct ConsumerGroupPartitionMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.kafkaWriteUUID(self.topicId)
-            buffer.kafkaWriteString(self.topicName, compact: flexible)
+            try buffer.kafkaWriteString(self.topicName, compact: flexible)
             buffer.writeInteger(self.numPartitions, endianness: .big)
             try buffer.kafkaWriteArray(self.partitionMetadata, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
@@ -111,13 +113,14 @@ public struct ConsumerGroupPartitionMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.partition, endianness: .big)
-            buffer.kafkaWriteArray(self.racks, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.racks, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -36,13 +36,14 @@ public struct ConsumerGroupRegularExpressionValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         buffer.writeInteger(self.version, endianness: .big)
         buffer.writeInteger(self.timestamp, endianness: .big)
         if flexible {

@@ -38,6 +38,7 @@ public struct ConsumerGroupTargetAssignmentMetadataValue: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 

@@ -47,16 +47,17 @@ public struct GroupMetadataValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 4
-        buffer.kafkaWriteString(self.protocolType, compact: flexible)
+        try buffer.kafkaWriteString(self.protocolType, compact: flexible)
         buffer.writeInteger(self.generation, endianness: .big)
-        buffer.kafkaWriteString(self.`protocol`, compact: flexible)
-        buffer.kafkaWriteString(self.leader, compact: flexible)
+        try buffer.kafkaWriteString(self.`protocol`, compact: flexible)
+        try buffer.kafkaWriteString(self.leader, compact: flexible)
         if version >= 2 {
             buffer.writeInteger(self.currentStateTimestamp, endianness: .big)
         }
@@ -112,17 +113,18 @@ public struct GroupMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
             if version >= 3 {
-                buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+                try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
             }
-            buffer.kafkaWriteString(self.clientId, compact: flexible)
-            buffer.kafkaWriteString(self.clientHost, compact: flexible)
+            try buffer.kafkaWriteString(self.clientId, compact: flexible)
+            try buffer.kafkaWriteString(self.clientHost, compact: flexible)
             if version >= 1 {
                 buffer.writeInteger(self.rebalanceTimeout, endianness: .big)
             }

@@ -33,8 +33,8 @@ public struct LegacyOffsetCommitKey: KafkaSchema {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteString(self.group, compact: false)
-        buffer.kafkaWriteString(self.topic, compact: false)
+        try buffer.kafkaWriteString(self.group, compact: false)
+        try buffer.kafkaWriteString(self.topic, compact: false)
         buffer.writeInteger(self.partition, endianness: .big)
     }
 }

@@ -34,7 +34,7 @@ public struct LegacyOffsetCommitValue: KafkaSchema {
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         buffer.writeInteger(self.offset, endianness: .big)
-        buffer.kafkaWriteString(self.metadata, compact: false)
+        try buffer.kafkaWriteString(self.metadata, compact: false)
         buffer.writeInteger(self.commitTimestamp, endianness: .big)
     }
 }

@@ -54,6 +54,7 @@ public struct OffsetCommitValue: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -64,7 +65,7 @@ public struct OffsetCommitValue: KafkaSchema {
         if version >= 3 {
             buffer.writeInteger(self.leaderEpoch, endianness: .big)
         }
-        buffer.kafkaWriteString(self.metadata, compact: flexible)
+        try buffer.kafkaWriteString(self.metadata, compact: flexible)
         buffer.writeInteger(self.commitTimestamp, endianness: .big)
         if version == 1 {
             buffer.writeInteger(self.expireTimestamp, endianness: .big)

@@ -38,6 +38,7 @@ public struct ShareGroupTargetAssignmentMetadataValue: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 

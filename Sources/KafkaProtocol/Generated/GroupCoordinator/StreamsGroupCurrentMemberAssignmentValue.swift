@@ -54,6 +54,7 @@ public struct StreamsGroupCurrentMemberAssignmentValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -106,12 +107,13 @@ public struct StreamsGroupCurrentMemberAssignmentValue: KafkaSchema {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 var known: [TaggedField] = []

@@ -54,19 +54,20 @@ public struct StreamsGroupMemberMetadataValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.instanceId, compact: flexible)
-        buffer.kafkaWriteString(self.rackId, compact: flexible)
-        buffer.kafkaWriteString(self.clientId, compact: flexible)
-        buffer.kafkaWriteString(self.clientHost, compact: flexible)
+        try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+        try buffer.kafkaWriteString(self.rackId, compact: flexible)
+        try buffer.kafkaWriteString(self.clientId, compact: flexible)
+        try buffer.kafkaWriteString(self.clientHost, compact: flexible)
         buffer.writeInteger(self.rebalanceTimeoutMs, endianness: .big)
         buffer.writeInteger(self.topologyEpoch, endianness: .big)
-        buffer.kafkaWriteString(self.processId, compact: flexible)
+        try buffer.kafkaWriteString(self.processId, compact: flexible)
         if let v = self.userEndpoint { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
         try buffer.kafkaWriteArray(self.clientTags, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
@@ -98,12 +99,13 @@ public struct StreamsGroupMemberMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -135,13 +137,14 @@ public struct StreamsGroupMemberMetadataValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.key, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

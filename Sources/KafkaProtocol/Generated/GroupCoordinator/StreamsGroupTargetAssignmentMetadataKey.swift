@@ -27,6 +27,6 @@ public struct StreamsGroupTargetAssignmentMetadataKey: KafkaSchema {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteString(self.groupId, compact: false)
+        try buffer.kafkaWriteString(self.groupId, compact: false)
     }
 }

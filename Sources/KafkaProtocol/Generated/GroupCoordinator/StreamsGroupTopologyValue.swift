@@ -33,6 +33,7 @@ public struct StreamsGroupTopologyValue: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -70,13 +71,14 @@ public struct StreamsGroupTopologyValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.key, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -113,12 +115,13 @@ public struct StreamsGroupTopologyValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.partitions, endianness: .big)
             buffer.writeInteger(self.replicationFactor, endianness: .big)
             try buffer.kafkaWriteArray(self.topicConfigs, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -167,16 +170,17 @@ public struct StreamsGroupTopologyValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
-            buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
-            buffer.kafkaWriteArray(self.sourceTopicRegex, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.sourceTopicRegex, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             try buffer.kafkaWriteArray(self.stateChangelogTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-            buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             try buffer.kafkaWriteArray(self.repartitionSourceTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             try buffer.kafkaWriteArray(self.copartitionGroups, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
@@ -212,6 +216,7 @@ public struct StreamsGroupTopologyValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

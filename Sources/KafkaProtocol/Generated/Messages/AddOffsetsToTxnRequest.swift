@@ -40,16 +40,17 @@ public struct AddOffsetsToTxnRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 3
-        buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+        try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
         buffer.writeInteger(self.producerId, endianness: .big)
         buffer.writeInteger(self.producerEpoch, endianness: .big)
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }

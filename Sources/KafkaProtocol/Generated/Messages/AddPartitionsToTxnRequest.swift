@@ -53,6 +53,7 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -69,7 +70,7 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "AddPartitionsToTxnRequest", field: "V3AndBelowTransactionalId", version: version)
         }
         if version <= 3 {
-            buffer.kafkaWriteString(self.v3AndBelowTransactionalId, compact: flexible)
+            try buffer.kafkaWriteString(self.v3AndBelowTransactionalId, compact: flexible)
         }
         if !(version <= 3) && self.v3AndBelowProducerId != 0 {
             throw ProtocolError.unsupportedFieldForVersion(message: "AddPartitionsToTxnRequest", field: "V3AndBelowProducerId", version: version)
@@ -118,12 +119,13 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 3
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -164,12 +166,13 @@ public struct AddPartitionsToTxnRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 3
-            buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
             buffer.writeInteger(self.producerId, endianness: .big)
             buffer.writeInteger(self.producerEpoch, endianness: .big)
             buffer.kafkaWriteBool(self.verifyOnly)

@@ -34,6 +34,7 @@ public struct AlterClientQuotasRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -71,6 +72,7 @@ public struct AlterClientQuotasRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -108,13 +110,14 @@ public struct AlterClientQuotasRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.entityType, compact: flexible)
-            buffer.kafkaWriteString(self.entityName, compact: flexible)
+            try buffer.kafkaWriteString(self.entityType, compact: flexible)
+            try buffer.kafkaWriteString(self.entityName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -148,12 +151,13 @@ public struct AlterClientQuotasRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
             buffer.kafkaWriteFloat64(self.value)
             buffer.kafkaWriteBool(self.remove)
             if flexible {

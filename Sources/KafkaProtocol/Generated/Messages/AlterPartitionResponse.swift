@@ -36,6 +36,7 @@ public struct AlterPartitionResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -81,13 +82,14 @@ public struct AlterPartitionResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             if version <= 1 {
-                buffer.kafkaWriteString(self.topicName, compact: flexible)
+                try buffer.kafkaWriteString(self.topicName, compact: flexible)
             }
             if version >= 2 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -140,6 +142,7 @@ public struct AlterPartitionResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -34,6 +34,7 @@ public struct AlterUserScramCredentialsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -71,12 +72,13 @@ public struct AlterUserScramCredentialsRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.mechanism, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -117,12 +119,13 @@ public struct AlterUserScramCredentialsRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.mechanism, endianness: .big)
             buffer.writeInteger(self.iterations, endianness: .big)
             buffer.kafkaWriteBytes(self.salt, compact: flexible)

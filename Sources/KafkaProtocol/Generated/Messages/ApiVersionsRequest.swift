@@ -38,6 +38,7 @@ public struct ApiVersionsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -45,10 +46,10 @@ public struct ApiVersionsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 3
         if version >= 3 {
-            buffer.kafkaWriteString(self.clientSoftwareName, compact: flexible)
+            try buffer.kafkaWriteString(self.clientSoftwareName, compact: flexible)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.clientSoftwareVersion, compact: flexible)
+            try buffer.kafkaWriteString(self.clientSoftwareVersion, compact: flexible)
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

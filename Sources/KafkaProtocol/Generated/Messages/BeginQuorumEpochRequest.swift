@@ -44,13 +44,14 @@ public struct BeginQuorumEpochRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 1
-        buffer.kafkaWriteString(self.clusterId, compact: flexible)
+        try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         if version >= 1 {
             buffer.writeInteger(self.voterId, endianness: .big)
         }
@@ -87,12 +88,13 @@ public struct BeginQuorumEpochRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.topicName, compact: flexible)
+            try buffer.kafkaWriteString(self.topicName, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -132,6 +134,7 @@ public struct BeginQuorumEpochRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -176,13 +179,14 @@ public struct BeginQuorumEpochRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

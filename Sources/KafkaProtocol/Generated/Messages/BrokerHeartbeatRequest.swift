@@ -55,6 +55,7 @@ public struct BrokerHeartbeatRequest: KafkaRequest {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 

@@ -61,6 +61,7 @@ public struct BrokerRegistrationRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -68,11 +69,11 @@ public struct BrokerRegistrationRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
         buffer.writeInteger(self.brokerId, endianness: .big)
-        buffer.kafkaWriteString(self.clusterId, compact: flexible)
+        try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         buffer.kafkaWriteUUID(self.incarnationId)
         try buffer.kafkaWriteArray(self.listeners, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.features, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-        buffer.kafkaWriteString(self.rack, compact: flexible)
+        try buffer.kafkaWriteString(self.rack, compact: flexible)
         if !(version >= 1) && self.isMigratingZkBroker != false {
             throw ProtocolError.unsupportedFieldForVersion(message: "BrokerRegistrationRequest", field: "IsMigratingZkBroker", version: version)
         }
@@ -120,13 +121,14 @@ public struct BrokerRegistrationRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             buffer.writeInteger(self.securityProtocol, endianness: .big)
             if flexible {
@@ -162,12 +164,13 @@ public struct BrokerRegistrationRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.minSupportedVersion, endianness: .big)
             buffer.writeInteger(self.maxSupportedVersion, endianness: .big)
             if flexible {

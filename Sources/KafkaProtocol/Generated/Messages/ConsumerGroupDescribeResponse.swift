@@ -33,6 +33,7 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -73,13 +74,14 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.kafkaWriteUUID(self.topicId)
-            buffer.kafkaWriteString(self.topicName, compact: flexible)
+            try buffer.kafkaWriteString(self.topicName, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -108,6 +110,7 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -165,18 +168,19 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
-            buffer.kafkaWriteString(self.groupState, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupState, compact: flexible)
             buffer.writeInteger(self.groupEpoch, endianness: .big)
             buffer.writeInteger(self.assignmentEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.assignorName, compact: flexible)
+            try buffer.kafkaWriteString(self.assignorName, compact: flexible)
             try buffer.kafkaWriteArray(self.members, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             buffer.writeInteger(self.authorizedOperations, endianness: .big)
             if flexible {
@@ -238,19 +242,20 @@ public struct ConsumerGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
-            buffer.kafkaWriteString(self.instanceId, compact: flexible)
-            buffer.kafkaWriteString(self.rackId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.rackId, compact: flexible)
             buffer.writeInteger(self.memberEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.clientId, compact: flexible)
-            buffer.kafkaWriteString(self.clientHost, compact: flexible)
-            buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
-            buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
+            try buffer.kafkaWriteString(self.clientId, compact: flexible)
+            try buffer.kafkaWriteString(self.clientHost, compact: flexible)
+            try buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
             try self.assignment.encode(into: &buffer, version: version)
             try self.targetAssignment.encode(into: &buffer, version: version)
             if version >= 1 {

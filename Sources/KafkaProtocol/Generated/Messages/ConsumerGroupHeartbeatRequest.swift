@@ -60,26 +60,27 @@ public struct ConsumerGroupHeartbeatRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         buffer.writeInteger(self.memberEpoch, endianness: .big)
-        buffer.kafkaWriteString(self.instanceId, compact: flexible)
-        buffer.kafkaWriteString(self.rackId, compact: flexible)
+        try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+        try buffer.kafkaWriteString(self.rackId, compact: flexible)
         buffer.writeInteger(self.rebalanceTimeoutMs, endianness: .big)
-        buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         if !(version >= 1) && self.subscribedTopicRegex != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "ConsumerGroupHeartbeatRequest", field: "SubscribedTopicRegex", version: version)
         }
         if version >= 1 {
-            buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
+            try buffer.kafkaWriteString(self.subscribedTopicRegex, compact: flexible)
         }
-        buffer.kafkaWriteString(self.serverAssignor, compact: flexible)
+        try buffer.kafkaWriteString(self.serverAssignor, compact: flexible)
         try buffer.kafkaWriteArray(self.topicPartitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -110,6 +111,7 @@ public struct ConsumerGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

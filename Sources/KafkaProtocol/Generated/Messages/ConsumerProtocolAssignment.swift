@@ -53,7 +53,7 @@ public struct ConsumerProtocolAssignment: KafkaSchema {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
-            buffer.kafkaWriteString(self.topic, compact: false)
+            try buffer.kafkaWriteString(self.topic, compact: false)
             buffer.kafkaWriteArray(self.partitions, compact: false) { b, e in b.writeInteger(e, endianness: .big) }
         }
     }

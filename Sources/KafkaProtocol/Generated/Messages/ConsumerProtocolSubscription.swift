@@ -44,7 +44,7 @@ public struct ConsumerProtocolSubscription: KafkaSchema {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteArray(self.topics, compact: false) { b, e in b.kafkaWriteString(e, compact: false) }
+        try buffer.kafkaWriteArray(self.topics, compact: false) { b, e in try b.kafkaWriteString(e, compact: false) }
         buffer.kafkaWriteBytes(self.userData, compact: false)
         if version >= 1 {
             try buffer.kafkaWriteArray(self.ownedPartitions, compact: false) { b, e in try e.encode(into: &b, version: version) }
@@ -53,7 +53,7 @@ public struct ConsumerProtocolSubscription: KafkaSchema {
             buffer.writeInteger(self.generationId, endianness: .big)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.rackId, compact: false)
+            try buffer.kafkaWriteString(self.rackId, compact: false)
         }
     }
 
@@ -77,7 +77,7 @@ public struct ConsumerProtocolSubscription: KafkaSchema {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
-            buffer.kafkaWriteString(self.topic, compact: false)
+            try buffer.kafkaWriteString(self.topic, compact: false)
             buffer.kafkaWriteArray(self.partitions, compact: false) { b, e in b.writeInteger(e, endianness: .big) }
         }
     }

@@ -31,6 +31,7 @@ public struct CreateAclsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -84,21 +85,22 @@ public struct CreateAclsRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
             buffer.writeInteger(self.resourceType, endianness: .big)
-            buffer.kafkaWriteString(self.resourceName, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceName, compact: flexible)
             if !(version >= 1) && self.resourcePatternType != 3 {
                 throw ProtocolError.unsupportedFieldForVersion(message: "AclCreation", field: "ResourcePatternType", version: version)
             }
             if version >= 1 {
                 buffer.writeInteger(self.resourcePatternType, endianness: .big)
             }
-            buffer.kafkaWriteString(self.principal, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.principal, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.operation, endianness: .big)
             buffer.writeInteger(self.permissionType, endianness: .big)
             if flexible {

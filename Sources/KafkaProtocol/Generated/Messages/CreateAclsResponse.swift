@@ -33,6 +33,7 @@ public struct CreateAclsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -70,13 +71,14 @@ public struct CreateAclsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -44,6 +44,7 @@ public struct CreateDelegationTokenRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -54,13 +55,13 @@ public struct CreateDelegationTokenRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "CreateDelegationTokenRequest", field: "OwnerPrincipalType", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.ownerPrincipalType, compact: flexible)
+            try buffer.kafkaWriteString(self.ownerPrincipalType, compact: flexible)
         }
         if !(version >= 3) && self.ownerPrincipalName != "" {
             throw ProtocolError.unsupportedFieldForVersion(message: "CreateDelegationTokenRequest", field: "OwnerPrincipalName", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.ownerPrincipalName, compact: flexible)
+            try buffer.kafkaWriteString(self.ownerPrincipalName, compact: flexible)
         }
         try buffer.kafkaWriteArray(self.renewers, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         buffer.writeInteger(self.maxLifetimeMs, endianness: .big)
@@ -93,13 +94,14 @@ public struct CreateDelegationTokenRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.principalType, compact: flexible)
-            buffer.kafkaWriteString(self.principalName, compact: flexible)
+            try buffer.kafkaWriteString(self.principalType, compact: flexible)
+            try buffer.kafkaWriteString(self.principalName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -64,6 +64,7 @@ public struct CreateDelegationTokenResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -71,24 +72,24 @@ public struct CreateDelegationTokenResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 2
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.principalType, compact: flexible)
-        buffer.kafkaWriteString(self.principalName, compact: flexible)
+        try buffer.kafkaWriteString(self.principalType, compact: flexible)
+        try buffer.kafkaWriteString(self.principalName, compact: flexible)
         if !(version >= 3) && self.tokenRequesterPrincipalType != "" {
             throw ProtocolError.unsupportedFieldForVersion(message: "CreateDelegationTokenResponse", field: "TokenRequesterPrincipalType", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.tokenRequesterPrincipalType, compact: flexible)
+            try buffer.kafkaWriteString(self.tokenRequesterPrincipalType, compact: flexible)
         }
         if !(version >= 3) && self.tokenRequesterPrincipalName != "" {
             throw ProtocolError.unsupportedFieldForVersion(message: "CreateDelegationTokenResponse", field: "TokenRequesterPrincipalName", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.tokenRequesterPrincipalName, compact: flexible)
+            try buffer.kafkaWriteString(self.tokenRequesterPrincipalName, compact: flexible)
         }
         buffer.writeInteger(self.issueTimestampMs, endianness: .big)
         buffer.writeInteger(self.expiryTimestampMs, endianness: .big)
         buffer.writeInteger(self.maxTimestampMs, endianness: .big)
-        buffer.kafkaWriteString(self.tokenId, compact: flexible)
+        try buffer.kafkaWriteString(self.tokenId, compact: flexible)
         buffer.kafkaWriteBytes(self.hmac, compact: flexible)
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         if flexible {

@@ -35,6 +35,7 @@ public struct CreateTopicsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -107,18 +108,19 @@ public struct CreateTopicsResponse: KafkaResponse {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 5
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             if version >= 7 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
             buffer.writeInteger(self.errorCode, endianness: .big)
             if version >= 1 {
-                buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+                try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             }
             if version >= 5 {
                 buffer.writeInteger(self.numPartitions, endianness: .big)
@@ -174,13 +176,14 @@ public struct CreateTopicsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 5
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             buffer.kafkaWriteBool(self.readOnly)
             buffer.writeInteger(self.configSource, endianness: .big)
             buffer.kafkaWriteBool(self.isSensitive)

@@ -31,6 +31,7 @@ public struct DeleteAclsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -84,21 +85,22 @@ public struct DeleteAclsRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
             buffer.writeInteger(self.resourceTypeFilter, endianness: .big)
-            buffer.kafkaWriteString(self.resourceNameFilter, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceNameFilter, compact: flexible)
             if !(version >= 1) && self.patternTypeFilter != 3 {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DeleteAclsFilter", field: "PatternTypeFilter", version: version)
             }
             if version >= 1 {
                 buffer.writeInteger(self.patternTypeFilter, endianness: .big)
             }
-            buffer.kafkaWriteString(self.principalFilter, compact: flexible)
-            buffer.kafkaWriteString(self.hostFilter, compact: flexible)
+            try buffer.kafkaWriteString(self.principalFilter, compact: flexible)
+            try buffer.kafkaWriteString(self.hostFilter, compact: flexible)
             buffer.writeInteger(self.operation, endianness: .big)
             buffer.writeInteger(self.permissionType, endianness: .big)
             if flexible {

@@ -41,6 +41,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -54,7 +55,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
             try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         }
         if version <= 5 {
-            buffer.kafkaWriteArray(self.topicNames, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.topicNames, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         }
         buffer.writeInteger(self.timeoutMs, endianness: .big)
         if flexible {
@@ -86,12 +87,13 @@ public struct DeleteTopicsRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.kafkaWriteUUID(self.topicId)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

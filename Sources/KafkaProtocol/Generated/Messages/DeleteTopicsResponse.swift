@@ -35,6 +35,7 @@ public struct DeleteTopicsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -84,19 +85,20 @@ public struct DeleteTopicsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
             if !(version >= 6) && self.name == nil { throw ProtocolError.invalid("Name is null in a version where it is not nullable") }
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             if version >= 6 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
             buffer.writeInteger(self.errorCode, endianness: .big)
             if version >= 5 {
-                buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+                try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -51,6 +51,7 @@ public struct DescribeAclsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -58,15 +59,15 @@ public struct DescribeAclsRequest: KafkaRequest {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 2
         buffer.writeInteger(self.resourceTypeFilter, endianness: .big)
-        buffer.kafkaWriteString(self.resourceNameFilter, compact: flexible)
+        try buffer.kafkaWriteString(self.resourceNameFilter, compact: flexible)
         if !(version >= 1) && self.patternTypeFilter != 3 {
             throw ProtocolError.unsupportedFieldForVersion(message: "DescribeAclsRequest", field: "PatternTypeFilter", version: version)
         }
         if version >= 1 {
             buffer.writeInteger(self.patternTypeFilter, endianness: .big)
         }
-        buffer.kafkaWriteString(self.principalFilter, compact: flexible)
-        buffer.kafkaWriteString(self.hostFilter, compact: flexible)
+        try buffer.kafkaWriteString(self.principalFilter, compact: flexible)
+        try buffer.kafkaWriteString(self.hostFilter, compact: flexible)
         buffer.writeInteger(self.operation, endianness: .big)
         buffer.writeInteger(self.permissionType, endianness: .big)
         if flexible {

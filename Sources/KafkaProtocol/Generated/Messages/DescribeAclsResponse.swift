@@ -39,6 +39,7 @@ public struct DescribeAclsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -47,7 +48,7 @@ public struct DescribeAclsResponse: KafkaResponse {
         let flexible = version >= 2
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         try buffer.kafkaWriteArray(self.resources, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -86,13 +87,14 @@ public struct DescribeAclsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
             buffer.writeInteger(self.resourceType, endianness: .big)
-            buffer.kafkaWriteString(self.resourceName, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceName, compact: flexible)
             if !(version >= 1) && self.patternType != 3 {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribeAclsResource", field: "PatternType", version: version)
             }
@@ -136,13 +138,14 @@ public struct DescribeAclsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.principal, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.principal, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.operation, endianness: .big)
             buffer.writeInteger(self.permissionType, endianness: .big)
             if flexible {

@@ -34,6 +34,7 @@ public struct DescribeClientQuotasRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -74,14 +75,15 @@ public struct DescribeClientQuotasRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.entityType, compact: flexible)
+            try buffer.kafkaWriteString(self.entityType, compact: flexible)
             buffer.writeInteger(self.matchType, endianness: .big)
-            buffer.kafkaWriteString(self.match, compact: flexible)
+            try buffer.kafkaWriteString(self.match, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

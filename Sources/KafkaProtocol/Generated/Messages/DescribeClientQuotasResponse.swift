@@ -39,6 +39,7 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -47,7 +48,7 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
         let flexible = version >= 1
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         try buffer.kafkaWriteArray(self.entries, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -78,6 +79,7 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -115,13 +117,14 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.entityType, compact: flexible)
-            buffer.kafkaWriteString(self.entityName, compact: flexible)
+            try buffer.kafkaWriteString(self.entityType, compact: flexible)
+            try buffer.kafkaWriteString(self.entityName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -152,12 +155,13 @@ public struct DescribeClientQuotasResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
             buffer.kafkaWriteFloat64(self.value)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

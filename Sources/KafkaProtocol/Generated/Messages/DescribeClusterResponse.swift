@@ -53,6 +53,7 @@ public struct DescribeClusterResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -61,14 +62,14 @@ public struct DescribeClusterResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         if !(version >= 1) && self.endpointType != 1 {
             throw ProtocolError.unsupportedFieldForVersion(message: "DescribeClusterResponse", field: "EndpointType", version: version)
         }
         if version >= 1 {
             buffer.writeInteger(self.endpointType, endianness: .big)
         }
-        buffer.kafkaWriteString(self.clusterId, compact: flexible)
+        try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         buffer.writeInteger(self.controllerId, endianness: .big)
         try buffer.kafkaWriteArray(self.brokers, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         buffer.writeInteger(self.clusterAuthorizedOperations, endianness: .big)
@@ -112,15 +113,16 @@ public struct DescribeClusterResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.brokerId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
-            buffer.kafkaWriteString(self.rack, compact: flexible)
+            try buffer.kafkaWriteString(self.rack, compact: flexible)
             if !(version >= 2) && self.isFenced != false {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribeClusterBroker", field: "IsFenced", version: version)
             }

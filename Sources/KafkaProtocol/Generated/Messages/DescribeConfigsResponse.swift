@@ -33,6 +33,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -79,15 +80,16 @@ public struct DescribeConfigsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             buffer.writeInteger(self.resourceType, endianness: .big)
-            buffer.kafkaWriteString(self.resourceName, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceName, compact: flexible)
             try buffer.kafkaWriteArray(self.configs, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -150,13 +152,14 @@ public struct DescribeConfigsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             buffer.kafkaWriteBool(self.readOnly)
             if !(version <= 0) && self.isDefault != false {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribeConfigsResourceResult", field: "IsDefault", version: version)
@@ -175,7 +178,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
                 buffer.writeInteger(self.configType, endianness: .big)
             }
             if version >= 3 {
-                buffer.kafkaWriteString(self.documentation, compact: flexible)
+                try buffer.kafkaWriteString(self.documentation, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -210,13 +213,14 @@ public struct DescribeConfigsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             buffer.writeInteger(self.source, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -31,6 +31,7 @@ public struct DescribeDelegationTokenRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -67,13 +68,14 @@ public struct DescribeDelegationTokenRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.principalType, compact: flexible)
-            buffer.kafkaWriteString(self.principalName, compact: flexible)
+            try buffer.kafkaWriteString(self.principalType, compact: flexible)
+            try buffer.kafkaWriteString(self.principalName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

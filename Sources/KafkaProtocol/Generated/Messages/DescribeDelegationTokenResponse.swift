@@ -36,6 +36,7 @@ public struct DescribeDelegationTokenResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -102,29 +103,30 @@ public struct DescribeDelegationTokenResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.principalType, compact: flexible)
-            buffer.kafkaWriteString(self.principalName, compact: flexible)
+            try buffer.kafkaWriteString(self.principalType, compact: flexible)
+            try buffer.kafkaWriteString(self.principalName, compact: flexible)
             if !(version >= 3) && self.tokenRequesterPrincipalType != "" {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribedDelegationToken", field: "TokenRequesterPrincipalType", version: version)
             }
             if version >= 3 {
-                buffer.kafkaWriteString(self.tokenRequesterPrincipalType, compact: flexible)
+                try buffer.kafkaWriteString(self.tokenRequesterPrincipalType, compact: flexible)
             }
             if !(version >= 3) && self.tokenRequesterPrincipalName != "" {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribedDelegationToken", field: "TokenRequesterPrincipalName", version: version)
             }
             if version >= 3 {
-                buffer.kafkaWriteString(self.tokenRequesterPrincipalName, compact: flexible)
+                try buffer.kafkaWriteString(self.tokenRequesterPrincipalName, compact: flexible)
             }
             buffer.writeInteger(self.issueTimestamp, endianness: .big)
             buffer.writeInteger(self.expiryTimestamp, endianness: .big)
             buffer.writeInteger(self.maxTimestamp, endianness: .big)
-            buffer.kafkaWriteString(self.tokenId, compact: flexible)
+            try buffer.kafkaWriteString(self.tokenId, compact: flexible)
             buffer.kafkaWriteBytes(self.hmac, compact: flexible)
             try buffer.kafkaWriteArray(self.renewers, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
@@ -157,13 +159,14 @@ public struct DescribeDelegationTokenResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.principalType, compact: flexible)
-            buffer.kafkaWriteString(self.principalName, compact: flexible)
+            try buffer.kafkaWriteString(self.principalType, compact: flexible)
+            try buffer.kafkaWriteString(self.principalName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

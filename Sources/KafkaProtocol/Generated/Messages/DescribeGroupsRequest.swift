@@ -36,13 +36,14 @@ public struct DescribeGroupsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 5
-        buffer.kafkaWriteArray(self.groups, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.groups, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         if !(version >= 3) && self.includeAuthorizedOperations != false {
             throw ProtocolError.unsupportedFieldForVersion(message: "DescribeGroupsRequest", field: "IncludeAuthorizedOperations", version: version)
         }

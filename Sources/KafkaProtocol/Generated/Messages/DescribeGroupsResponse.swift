@@ -35,6 +35,7 @@ public struct DescribeGroupsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -96,6 +97,7 @@ public struct DescribeGroupsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -106,12 +108,12 @@ public struct DescribeGroupsResponse: KafkaResponse {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribedGroup", field: "ErrorMessage", version: version)
             }
             if version >= 6 {
-                buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+                try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             }
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
-            buffer.kafkaWriteString(self.groupState, compact: flexible)
-            buffer.kafkaWriteString(self.protocolType, compact: flexible)
-            buffer.kafkaWriteString(self.protocolData, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupState, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolType, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolData, compact: flexible)
             try buffer.kafkaWriteArray(self.members, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if !(version >= 3) && self.authorizedOperations != (-2147483648) {
                 throw ProtocolError.unsupportedFieldForVersion(message: "DescribedGroup", field: "AuthorizedOperations", version: version)
@@ -163,17 +165,18 @@ public struct DescribeGroupsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 5
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
             if version >= 4 {
-                buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+                try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
             }
-            buffer.kafkaWriteString(self.clientId, compact: flexible)
-            buffer.kafkaWriteString(self.clientHost, compact: flexible)
+            try buffer.kafkaWriteString(self.clientId, compact: flexible)
+            try buffer.kafkaWriteString(self.clientHost, compact: flexible)
             buffer.kafkaWriteBytes(self.memberMetadata, compact: flexible)
             buffer.kafkaWriteBytes(self.memberAssignment, compact: flexible)
             if flexible {

@@ -33,6 +33,7 @@ public struct DescribeTransactionsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -88,14 +89,15 @@ public struct DescribeTransactionsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.transactionalId, compact: flexible)
-            buffer.kafkaWriteString(self.transactionState, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionState, compact: flexible)
             buffer.writeInteger(self.transactionTimeoutMs, endianness: .big)
             buffer.writeInteger(self.transactionStartTimeMs, endianness: .big)
             buffer.writeInteger(self.producerId, endianness: .big)
@@ -131,12 +133,13 @@ public struct DescribeTransactionsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.topic, compact: flexible)
+            try buffer.kafkaWriteString(self.topic, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -39,6 +39,7 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -47,7 +48,7 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         try buffer.kafkaWriteArray(self.results, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -84,14 +85,15 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.user, compact: flexible)
+            try buffer.kafkaWriteString(self.user, compact: flexible)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             try buffer.kafkaWriteArray(self.credentialInfos, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -123,6 +125,7 @@ public struct DescribeUserScramCredentialsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -39,6 +39,7 @@ public struct ElectLeadersRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -82,12 +83,13 @@ public struct ElectLeadersRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.topic, compact: flexible)
+            try buffer.kafkaWriteString(self.topic, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -38,6 +38,7 @@ public struct ElectLeadersResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -81,12 +82,13 @@ public struct ElectLeadersResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 2
-            buffer.kafkaWriteString(self.topic, compact: flexible)
+            try buffer.kafkaWriteString(self.topic, compact: flexible)
             try buffer.kafkaWriteArray(self.partitionResult, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -121,6 +123,7 @@ public struct ElectLeadersResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -128,7 +131,7 @@ public struct ElectLeadersResponse: KafkaResponse {
             let flexible = version >= 2
             buffer.writeInteger(self.partitionId, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

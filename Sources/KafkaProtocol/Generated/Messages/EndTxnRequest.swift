@@ -40,13 +40,14 @@ public struct EndTxnRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 3
-        buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+        try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
         buffer.writeInteger(self.producerId, endianness: .big)
         buffer.writeInteger(self.producerEpoch, endianness: .big)
         buffer.kafkaWriteBool(self.committed)

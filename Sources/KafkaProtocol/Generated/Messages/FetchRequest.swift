@@ -84,6 +84,7 @@ public struct FetchRequest: KafkaRequest {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -121,13 +122,13 @@ public struct FetchRequest: KafkaRequest {
             try buffer.kafkaWriteArray(self.forgottenTopicsData, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         }
         if version >= 11 {
-            buffer.kafkaWriteString(self.rackId, compact: flexible)
+            try buffer.kafkaWriteString(self.rackId, compact: flexible)
         }
         if flexible {
             var known: [TaggedField] = []
             if (version >= 12) && self.clusterId != nil {
-                known.append(kafkaTagged(0) { b in
-                    b.kafkaWriteString(self.clusterId, compact: true)
+                known.append(try kafkaTagged(0) { b in
+                    try b.kafkaWriteString(self.clusterId, compact: true)
                 })
             }
             if (version >= 15) && self.replicaState != ReplicaState() {
@@ -163,6 +164,7 @@ public struct FetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -207,13 +209,14 @@ public struct FetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 12
             if version <= 12 {
-                buffer.kafkaWriteString(self.topic, compact: flexible)
+                try buffer.kafkaWriteString(self.topic, compact: flexible)
             }
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -279,6 +282,7 @@ public struct FetchRequest: KafkaRequest {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -347,13 +351,14 @@ public struct FetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 12
             if version <= 12 {
-                buffer.kafkaWriteString(self.topic, compact: flexible)
+                try buffer.kafkaWriteString(self.topic, compact: flexible)
             }
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)

@@ -53,6 +53,7 @@ public struct FetchResponse: KafkaResponse {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -117,13 +118,14 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 12
             if version <= 12 {
-                buffer.kafkaWriteString(self.topic, compact: flexible)
+                try buffer.kafkaWriteString(self.topic, compact: flexible)
             }
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -201,6 +203,7 @@ public struct FetchResponse: KafkaResponse {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -280,6 +283,7 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -317,6 +321,7 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -354,6 +359,7 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -391,6 +397,7 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -434,15 +441,16 @@ public struct FetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 12
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
-            buffer.kafkaWriteString(self.rack, compact: flexible)
+            try buffer.kafkaWriteString(self.rack, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -45,6 +45,7 @@ public struct FetchSnapshotRequest: KafkaRequest {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -57,8 +58,8 @@ public struct FetchSnapshotRequest: KafkaRequest {
         if flexible {
             var known: [TaggedField] = []
             if self.clusterId != nil {
-                known.append(kafkaTagged(0) { b in
-                    b.kafkaWriteString(self.clusterId, compact: true)
+                known.append(try kafkaTagged(0) { b in
+                    try b.kafkaWriteString(self.clusterId, compact: true)
                 })
             }
             buffer.kafkaWriteTaggedFields(known, unknown: self.unknownTaggedFields)
@@ -89,12 +90,13 @@ public struct FetchSnapshotRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -140,6 +142,7 @@ public struct FetchSnapshotRequest: KafkaRequest {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -185,6 +188,7 @@ public struct FetchSnapshotRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -44,6 +44,7 @@ public struct FetchSnapshotResponse: KafkaResponse {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -91,12 +92,13 @@ public struct FetchSnapshotResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -148,6 +150,7 @@ public struct FetchSnapshotResponse: KafkaResponse {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -195,6 +198,7 @@ public struct FetchSnapshotResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -232,6 +236,7 @@ public struct FetchSnapshotResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -272,13 +277,14 @@ public struct FetchSnapshotResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

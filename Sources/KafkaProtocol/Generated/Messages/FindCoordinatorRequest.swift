@@ -43,6 +43,7 @@ public struct FindCoordinatorRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -53,7 +54,7 @@ public struct FindCoordinatorRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorRequest", field: "Key", version: version)
         }
         if version <= 3 {
-            buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
         }
         if !(version >= 1) && self.keyType != 0 {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorRequest", field: "KeyType", version: version)
@@ -65,7 +66,7 @@ public struct FindCoordinatorRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorRequest", field: "CoordinatorKeys", version: version)
         }
         if version >= 4 {
-            buffer.kafkaWriteArray(self.coordinatorKeys, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.coordinatorKeys, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

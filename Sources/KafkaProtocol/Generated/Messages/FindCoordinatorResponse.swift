@@ -62,6 +62,7 @@ public struct FindCoordinatorResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -78,7 +79,7 @@ public struct FindCoordinatorResponse: KafkaResponse {
             buffer.writeInteger(self.errorCode, endianness: .big)
         }
         if (version >= 1 && version <= 3) {
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         }
         if !(version <= 3) && self.nodeId != 0 {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorResponse", field: "NodeId", version: version)
@@ -90,7 +91,7 @@ public struct FindCoordinatorResponse: KafkaResponse {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorResponse", field: "Host", version: version)
         }
         if version <= 3 {
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
         }
         if !(version <= 3) && self.port != 0 {
             throw ProtocolError.unsupportedFieldForVersion(message: "FindCoordinatorResponse", field: "Port", version: version)
@@ -145,17 +146,18 @@ public struct FindCoordinatorResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 3
-            buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -54,6 +54,7 @@ public struct GetTelemetrySubscriptionsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -68,7 +69,7 @@ public struct GetTelemetrySubscriptionsResponse: KafkaResponse {
         buffer.writeInteger(self.pushIntervalMs, endianness: .big)
         buffer.writeInteger(self.telemetryMaxBytes, endianness: .big)
         buffer.kafkaWriteBool(self.deltaTemporality)
-        buffer.kafkaWriteArray(self.requestedMetrics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.requestedMetrics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }

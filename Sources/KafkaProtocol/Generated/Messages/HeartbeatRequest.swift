@@ -42,20 +42,21 @@ public struct HeartbeatRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 4
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         buffer.writeInteger(self.generationId, endianness: .big)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         if !(version >= 3) && self.groupInstanceId != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "HeartbeatRequest", field: "GroupInstanceId", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

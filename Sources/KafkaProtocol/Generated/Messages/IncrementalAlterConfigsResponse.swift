@@ -33,6 +33,7 @@ public struct IncrementalAlterConfigsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -76,15 +77,16 @@ public struct IncrementalAlterConfigsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             buffer.writeInteger(self.resourceType, endianness: .big)
-            buffer.kafkaWriteString(self.resourceName, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -54,13 +54,14 @@ public struct InitProducerIdRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 2
-        buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+        try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
         buffer.writeInteger(self.transactionTimeoutMs, endianness: .big)
         if !(version >= 3) && self.producerId != (-1) {
             throw ProtocolError.unsupportedFieldForVersion(message: "InitProducerIdRequest", field: "ProducerId", version: version)

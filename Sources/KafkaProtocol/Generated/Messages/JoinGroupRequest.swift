@@ -58,28 +58,29 @@ public struct JoinGroupRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 6
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         buffer.writeInteger(self.sessionTimeoutMs, endianness: .big)
         if version >= 1 {
             buffer.writeInteger(self.rebalanceTimeoutMs, endianness: .big)
         }
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         if !(version >= 5) && self.groupInstanceId != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "JoinGroupRequest", field: "GroupInstanceId", version: version)
         }
         if version >= 5 {
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
         }
-        buffer.kafkaWriteString(self.protocolType, compact: flexible)
+        try buffer.kafkaWriteString(self.protocolType, compact: flexible)
         try buffer.kafkaWriteArray(self.protocols, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if version >= 8 {
-            buffer.kafkaWriteString(self.reason, compact: flexible)
+            try buffer.kafkaWriteString(self.reason, compact: flexible)
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -110,12 +111,13 @@ public struct JoinGroupRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.kafkaWriteBytes(self.metadata, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -60,6 +60,7 @@ public struct JoinGroupResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -72,18 +73,18 @@ public struct JoinGroupResponse: KafkaResponse {
         buffer.writeInteger(self.errorCode, endianness: .big)
         buffer.writeInteger(self.generationId, endianness: .big)
         if version >= 7 {
-            buffer.kafkaWriteString(self.protocolType, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolType, compact: flexible)
         }
         if !(version >= 7) && self.protocolName == nil { throw ProtocolError.invalid("ProtocolName is null in a version where it is not nullable") }
-        buffer.kafkaWriteString(self.protocolName, compact: flexible)
-        buffer.kafkaWriteString(self.leader, compact: flexible)
+        try buffer.kafkaWriteString(self.protocolName, compact: flexible)
+        try buffer.kafkaWriteString(self.leader, compact: flexible)
         if !(version >= 9) && self.skipAssignment != false {
             throw ProtocolError.unsupportedFieldForVersion(message: "JoinGroupResponse", field: "SkipAssignment", version: version)
         }
         if version >= 9 {
             buffer.kafkaWriteBool(self.skipAssignment)
         }
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         try buffer.kafkaWriteArray(self.members, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -119,14 +120,15 @@ public struct JoinGroupResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
             if version >= 5 {
-                buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+                try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
             }
             buffer.kafkaWriteBytes(self.metadata, compact: flexible)
             if flexible {

@@ -62,6 +62,7 @@ public struct LeaderAndIsrRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -167,13 +168,14 @@ public struct LeaderAndIsrRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
             if version <= 1 {
-                buffer.kafkaWriteString(self.topicName, compact: flexible)
+                try buffer.kafkaWriteString(self.topicName, compact: flexible)
             }
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.controllerEpoch, endianness: .big)
@@ -232,12 +234,13 @@ public struct LeaderAndIsrRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.topicName, compact: flexible)
+            try buffer.kafkaWriteString(self.topicName, compact: flexible)
             if version >= 5 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
@@ -275,13 +278,14 @@ public struct LeaderAndIsrRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
             buffer.writeInteger(self.brokerId, endianness: .big)
-            buffer.kafkaWriteString(self.hostName, compact: flexible)
+            try buffer.kafkaWriteString(self.hostName, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

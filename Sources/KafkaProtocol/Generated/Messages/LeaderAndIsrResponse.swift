@@ -40,6 +40,7 @@ public struct LeaderAndIsrResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -93,13 +94,14 @@ public struct LeaderAndIsrResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
             if version <= 4 {
-                buffer.kafkaWriteString(self.topicName, compact: flexible)
+                try buffer.kafkaWriteString(self.topicName, compact: flexible)
             }
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
@@ -133,6 +135,7 @@ public struct LeaderAndIsrResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -41,18 +41,19 @@ public struct LeaveGroupRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 4
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         if !(version <= 2) && self.memberId != "" {
             throw ProtocolError.unsupportedFieldForVersion(message: "LeaveGroupRequest", field: "MemberId", version: version)
         }
         if version <= 2 {
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
         }
         if !(version >= 3) && self.members != [] {
             throw ProtocolError.unsupportedFieldForVersion(message: "LeaveGroupRequest", field: "Members", version: version)
@@ -94,15 +95,16 @@ public struct LeaveGroupRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
             if version >= 5 {
-                buffer.kafkaWriteString(self.reason, compact: flexible)
+                try buffer.kafkaWriteString(self.reason, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -40,6 +40,7 @@ public struct LeaveGroupResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -88,13 +89,14 @@ public struct LeaveGroupResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
             buffer.writeInteger(self.errorCode, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -36,6 +36,7 @@ public struct ListConfigResourcesResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -76,12 +77,13 @@ public struct ListConfigResourcesResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.resourceName, compact: flexible)
+            try buffer.kafkaWriteString(self.resourceName, compact: flexible)
             if version >= 1 {
                 buffer.writeInteger(self.resourceType, endianness: .big)
             }

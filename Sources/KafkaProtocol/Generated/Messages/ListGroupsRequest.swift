@@ -38,6 +38,7 @@ public struct ListGroupsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -48,13 +49,13 @@ public struct ListGroupsRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "ListGroupsRequest", field: "StatesFilter", version: version)
         }
         if version >= 4 {
-            buffer.kafkaWriteArray(self.statesFilter, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.statesFilter, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         }
         if !(version >= 5) && self.typesFilter != [] {
             throw ProtocolError.unsupportedFieldForVersion(message: "ListGroupsRequest", field: "TypesFilter", version: version)
         }
         if version >= 5 {
-            buffer.kafkaWriteArray(self.typesFilter, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.typesFilter, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

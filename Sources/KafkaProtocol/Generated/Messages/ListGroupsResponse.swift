@@ -38,6 +38,7 @@ public struct ListGroupsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -88,18 +89,19 @@ public struct ListGroupsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 3
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
-            buffer.kafkaWriteString(self.protocolType, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolType, compact: flexible)
             if version >= 4 {
-                buffer.kafkaWriteString(self.groupState, compact: flexible)
+                try buffer.kafkaWriteString(self.groupState, compact: flexible)
             }
             if version >= 5 {
-                buffer.kafkaWriteString(self.groupType, compact: flexible)
+                try buffer.kafkaWriteString(self.groupType, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -39,6 +39,7 @@ public struct ListPartitionReassignmentsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -47,7 +48,7 @@ public struct ListPartitionReassignmentsResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -78,12 +79,13 @@ public struct ListPartitionReassignmentsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -121,6 +123,7 @@ public struct ListPartitionReassignmentsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -44,13 +44,14 @@ public struct ListTransactionsRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteArray(self.stateFilters, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.stateFilters, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         buffer.kafkaWriteArray(self.producerIdFilters, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
         if !(version >= 1) && self.durationFilter != (-1) {
             throw ProtocolError.unsupportedFieldForVersion(message: "ListTransactionsRequest", field: "DurationFilter", version: version)
@@ -62,7 +63,7 @@ public struct ListTransactionsRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "ListTransactionsRequest", field: "TransactionalIdPattern", version: version)
         }
         if version >= 2 {
-            buffer.kafkaWriteString(self.transactionalIdPattern, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionalIdPattern, compact: flexible)
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

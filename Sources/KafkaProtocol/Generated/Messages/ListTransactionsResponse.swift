@@ -39,6 +39,7 @@ public struct ListTransactionsResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -47,7 +48,7 @@ public struct ListTransactionsResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteArray(self.unknownStateFilters, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteArray(self.unknownStateFilters, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         try buffer.kafkaWriteArray(self.transactionStates, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -81,14 +82,15 @@ public struct ListTransactionsResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
             buffer.writeInteger(self.producerId, endianness: .big)
-            buffer.kafkaWriteString(self.transactionState, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionState, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

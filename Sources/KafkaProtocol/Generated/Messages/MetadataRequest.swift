@@ -46,6 +46,7 @@ public struct MetadataRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -103,6 +104,7 @@ public struct MetadataRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -112,7 +114,7 @@ public struct MetadataRequest: KafkaRequest {
                 buffer.kafkaWriteUUID(self.topicId)
             }
             if !(version >= 10) && self.name == nil { throw ProtocolError.invalid("Name is null in a version where it is not nullable") }
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

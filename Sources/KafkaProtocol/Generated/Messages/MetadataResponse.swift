@@ -58,6 +58,7 @@ public struct MetadataResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -69,7 +70,7 @@ public struct MetadataResponse: KafkaResponse {
         }
         try buffer.kafkaWriteArray(self.brokers, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if version >= 2 {
-            buffer.kafkaWriteString(self.clusterId, compact: flexible)
+            try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         }
         if version >= 1 {
             buffer.writeInteger(self.controllerId, endianness: .big)
@@ -121,16 +122,17 @@ public struct MetadataResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 9
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if version >= 1 {
-                buffer.kafkaWriteString(self.rack, compact: flexible)
+                try buffer.kafkaWriteString(self.rack, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -180,6 +182,7 @@ public struct MetadataResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -187,7 +190,7 @@ public struct MetadataResponse: KafkaResponse {
             let flexible = version >= 9
             buffer.writeInteger(self.errorCode, endianness: .big)
             if !(version >= 12) && self.name == nil { throw ProtocolError.invalid("Name is null in a version where it is not nullable") }
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             if version >= 10 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
@@ -250,6 +253,7 @@ public struct MetadataResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -54,24 +54,25 @@ public struct OffsetCommitRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 8
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         if version >= 1 {
             buffer.writeInteger(self.generationIdOrMemberEpoch, endianness: .big)
         }
         if version >= 1 {
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
         }
         if !(version >= 7) && self.groupInstanceId != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "OffsetCommitRequest", field: "GroupInstanceId", version: version)
         }
         if version >= 7 {
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
         }
         if (version >= 2 && version <= 4) {
             buffer.writeInteger(self.retentionTimeMs, endianness: .big)
@@ -113,13 +114,14 @@ public struct OffsetCommitRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 8
             if version <= 9 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 10 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -168,6 +170,7 @@ public struct OffsetCommitRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -184,7 +187,7 @@ public struct OffsetCommitRequest: KafkaRequest {
             if version == 1 {
                 buffer.writeInteger(self.commitTimestamp, endianness: .big)
             }
-            buffer.kafkaWriteString(self.committedMetadata, compact: flexible)
+            try buffer.kafkaWriteString(self.committedMetadata, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -35,6 +35,7 @@ public struct OffsetCommitResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -81,13 +82,14 @@ public struct OffsetCommitResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 8
             if version <= 9 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 10 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -123,6 +125,7 @@ public struct OffsetCommitResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

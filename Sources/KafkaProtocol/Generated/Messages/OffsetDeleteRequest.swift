@@ -31,7 +31,7 @@ public struct OffsetDeleteRequest: KafkaRequest {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteString(self.groupId, compact: false)
+        try buffer.kafkaWriteString(self.groupId, compact: false)
         try buffer.kafkaWriteArray(self.topics, compact: false) { b, e in try e.encode(into: &b, version: version) }
     }
 
@@ -55,7 +55,7 @@ public struct OffsetDeleteRequest: KafkaRequest {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
-            buffer.kafkaWriteString(self.name, compact: false)
+            try buffer.kafkaWriteString(self.name, compact: false)
             try buffer.kafkaWriteArray(self.partitions, compact: false) { b, e in try e.encode(into: &b, version: version) }
         }
     }

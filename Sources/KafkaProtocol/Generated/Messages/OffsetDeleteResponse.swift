@@ -58,7 +58,7 @@ public struct OffsetDeleteResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
-            buffer.kafkaWriteString(self.name, compact: false)
+            try buffer.kafkaWriteString(self.name, compact: false)
             try buffer.kafkaWriteArray(self.partitions, compact: false) { b, e in try e.encode(into: &b, version: version) }
         }
     }

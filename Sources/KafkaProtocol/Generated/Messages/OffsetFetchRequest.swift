@@ -48,6 +48,7 @@ public struct OffsetFetchRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -58,7 +59,7 @@ public struct OffsetFetchRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "OffsetFetchRequest", field: "GroupId", version: version)
         }
         if version <= 7 {
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
         }
         if !(version <= 7) && self.topics != [] {
             throw ProtocolError.unsupportedFieldForVersion(message: "OffsetFetchRequest", field: "Topics", version: version)
@@ -108,12 +109,13 @@ public struct OffsetFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.kafkaWriteArray(self.partitionIndexes, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -155,14 +157,15 @@ public struct OffsetFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
             if version >= 9 {
-                buffer.kafkaWriteString(self.memberId, compact: flexible)
+                try buffer.kafkaWriteString(self.memberId, compact: flexible)
             }
             if version >= 9 {
                 buffer.writeInteger(self.memberEpoch, endianness: .big)
@@ -205,13 +208,14 @@ public struct OffsetFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             if version <= 9 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 10 {
                 buffer.kafkaWriteUUID(self.topicId)

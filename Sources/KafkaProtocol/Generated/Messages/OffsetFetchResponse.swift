@@ -47,6 +47,7 @@ public struct OffsetFetchResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -100,12 +101,13 @@ public struct OffsetFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -148,6 +150,7 @@ public struct OffsetFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -158,7 +161,7 @@ public struct OffsetFetchResponse: KafkaResponse {
             if version >= 5 {
                 buffer.writeInteger(self.committedLeaderEpoch, endianness: .big)
             }
-            buffer.kafkaWriteString(self.metadata, compact: flexible)
+            try buffer.kafkaWriteString(self.metadata, compact: flexible)
             buffer.writeInteger(self.errorCode, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -193,12 +196,13 @@ public struct OffsetFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
             try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             buffer.writeInteger(self.errorCode, endianness: .big)
             if flexible {
@@ -238,13 +242,14 @@ public struct OffsetFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             if version <= 9 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 10 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -289,6 +294,7 @@ public struct OffsetFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -297,7 +303,7 @@ public struct OffsetFetchResponse: KafkaResponse {
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.committedOffset, endianness: .big)
             buffer.writeInteger(self.committedLeaderEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.metadata, compact: flexible)
+            try buffer.kafkaWriteString(self.metadata, compact: flexible)
             buffer.writeInteger(self.errorCode, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -36,6 +36,7 @@ public struct OffsetForLeaderEpochRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -75,12 +76,13 @@ public struct OffsetForLeaderEpochRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.topic, compact: flexible)
+            try buffer.kafkaWriteString(self.topic, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -117,6 +119,7 @@ public struct OffsetForLeaderEpochRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -42,6 +42,7 @@ public struct ProduceRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -52,7 +53,7 @@ public struct ProduceRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "ProduceRequest", field: "TransactionalId", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+            try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
         }
         buffer.writeInteger(self.acks, endianness: .big)
         buffer.writeInteger(self.timeoutMs, endianness: .big)
@@ -93,13 +94,14 @@ public struct ProduceRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 9
             if version <= 12 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -135,6 +137,7 @@ public struct ProduceRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -43,6 +43,7 @@ public struct ProduceResponse: KafkaResponse {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -98,13 +99,14 @@ public struct ProduceResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 9
             if version <= 12 {
-                buffer.kafkaWriteString(self.name, compact: flexible)
+                try buffer.kafkaWriteString(self.name, compact: flexible)
             }
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
@@ -171,6 +173,7 @@ public struct ProduceResponse: KafkaResponse {
                             self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                     }
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -189,7 +192,7 @@ public struct ProduceResponse: KafkaResponse {
                 try buffer.kafkaWriteArray(self.recordErrors, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             }
             if version >= 8 {
-                buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+                try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             }
             if !(version >= 10) && self.currentLeader != LeaderIdAndEpoch() {
                 throw ProtocolError.unsupportedFieldForVersion(message: "PartitionProduceResponse", field: "CurrentLeader", version: version)
@@ -230,13 +233,14 @@ public struct ProduceResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 9
             buffer.writeInteger(self.batchIndex, endianness: .big)
-            buffer.kafkaWriteString(self.batchIndexErrorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.batchIndexErrorMessage, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -267,6 +271,7 @@ public struct ProduceResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -310,15 +315,16 @@ public struct ProduceResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 9
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
-            buffer.kafkaWriteString(self.rack, compact: flexible)
+            try buffer.kafkaWriteString(self.rack, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

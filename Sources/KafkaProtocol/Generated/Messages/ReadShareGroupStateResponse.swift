@@ -30,6 +30,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -66,6 +67,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -115,6 +117,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -122,7 +125,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
             let flexible = true
             buffer.writeInteger(self.partition, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             buffer.writeInteger(self.stateEpoch, endianness: .big)
             buffer.writeInteger(self.startOffset, endianness: .big)
             try buffer.kafkaWriteArray(self.stateBatches, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -162,6 +165,7 @@ public struct ReadShareGroupStateResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -30,6 +30,7 @@ public struct ReadShareGroupStateSummaryResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -66,6 +67,7 @@ public struct ReadShareGroupStateSummaryResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -120,6 +122,7 @@ public struct ReadShareGroupStateSummaryResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -127,7 +130,7 @@ public struct ReadShareGroupStateSummaryResponse: KafkaResponse {
             let flexible = true
             buffer.writeInteger(self.partition, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             buffer.writeInteger(self.stateEpoch, endianness: .big)
             buffer.writeInteger(self.leaderEpoch, endianness: .big)
             buffer.writeInteger(self.startOffset, endianness: .big)

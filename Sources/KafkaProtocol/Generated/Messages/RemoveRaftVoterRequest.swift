@@ -37,13 +37,14 @@ public struct RemoveRaftVoterRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.clusterId, compact: flexible)
+        try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         buffer.writeInteger(self.voterId, endianness: .big)
         buffer.kafkaWriteUUID(self.voterDirectoryId)
         if flexible {

@@ -40,6 +40,7 @@ public struct RequestHeader: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -53,7 +54,7 @@ public struct RequestHeader: KafkaSchema {
             throw ProtocolError.unsupportedFieldForVersion(message: "RequestHeader", field: "ClientId", version: version)
         }
         if version >= 1 {
-            buffer.kafkaWriteString(self.clientId, compact: false)
+            try buffer.kafkaWriteString(self.clientId, compact: false)
         }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

@@ -41,6 +41,7 @@ public struct SaslAuthenticateResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -48,7 +49,7 @@ public struct SaslAuthenticateResponse: KafkaResponse {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 2
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         buffer.kafkaWriteBytes(self.authBytes, compact: flexible)
         if version >= 1 {
             buffer.writeInteger(self.sessionLifetimeMs, endianness: .big)

@@ -28,6 +28,6 @@ public struct SaslHandshakeRequest: KafkaRequest {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteString(self.mechanism, compact: false)
+        try buffer.kafkaWriteString(self.mechanism, compact: false)
     }
 }

@@ -31,6 +31,6 @@ public struct SaslHandshakeResponse: KafkaResponse {
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteArray(self.mechanisms, compact: false) { b, e in b.kafkaWriteString(e, compact: false) }
+        try buffer.kafkaWriteArray(self.mechanisms, compact: false) { b, e in try b.kafkaWriteString(e, compact: false) }
     }
 }

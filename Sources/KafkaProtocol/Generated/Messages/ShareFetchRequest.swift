@@ -68,14 +68,15 @@ public struct ShareFetchRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         buffer.writeInteger(self.shareSessionEpoch, endianness: .big)
         buffer.writeInteger(self.maxWaitMs, endianness: .big)
         buffer.writeInteger(self.minBytes, endianness: .big)
@@ -122,6 +123,7 @@ public struct ShareFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -159,6 +161,7 @@ public struct ShareFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -199,6 +202,7 @@ public struct ShareFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -237,6 +241,7 @@ public struct ShareFetchRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

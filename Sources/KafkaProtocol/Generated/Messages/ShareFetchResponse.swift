@@ -45,6 +45,7 @@ public struct ShareFetchResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -53,7 +54,7 @@ public struct ShareFetchResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         buffer.writeInteger(self.acquisitionLockTimeoutMs, endianness: .big)
         try buffer.kafkaWriteArray(self.responses, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.nodeEndpoints, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -86,6 +87,7 @@ public struct ShareFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -141,6 +143,7 @@ public struct ShareFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -148,9 +151,9 @@ public struct ShareFetchResponse: KafkaResponse {
             let flexible = true
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             buffer.writeInteger(self.acknowledgeErrorCode, endianness: .big)
-            buffer.kafkaWriteString(self.acknowledgeErrorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.acknowledgeErrorMessage, compact: flexible)
             try self.currentLeader.encode(into: &buffer, version: version)
             buffer.kafkaWriteBytes(self.records, compact: flexible)
             try buffer.kafkaWriteArray(self.acquiredRecords, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -184,6 +187,7 @@ public struct ShareFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -224,6 +228,7 @@ public struct ShareFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -268,15 +273,16 @@ public struct ShareFetchResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.nodeId, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
-            buffer.kafkaWriteString(self.rack, compact: flexible)
+            try buffer.kafkaWriteString(self.rack, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

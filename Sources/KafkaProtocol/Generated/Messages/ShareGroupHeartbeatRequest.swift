@@ -43,17 +43,18 @@ public struct ShareGroupHeartbeatRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         buffer.writeInteger(self.memberEpoch, endianness: .big)
-        buffer.kafkaWriteString(self.rackId, compact: flexible)
-        buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteString(self.rackId, compact: flexible)
+        try buffer.kafkaWriteArray(self.subscribedTopicNames, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }

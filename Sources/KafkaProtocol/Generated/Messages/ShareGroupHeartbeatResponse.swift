@@ -48,6 +48,7 @@ public struct ShareGroupHeartbeatResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -56,8 +57,8 @@ public struct ShareGroupHeartbeatResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         buffer.writeInteger(self.memberEpoch, endianness: .big)
         buffer.writeInteger(self.heartbeatIntervalMs, endianness: .big)
         if let v = self.assignment { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
@@ -90,6 +91,7 @@ public struct ShareGroupHeartbeatResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -124,6 +126,7 @@ public struct ShareGroupHeartbeatResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -33,6 +33,7 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -70,12 +71,13 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -110,12 +112,13 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
             buffer.writeInteger(self.partition, endianness: .big)
             buffer.writeInteger(self.offset, endianness: .big)
             if flexible {
@@ -151,6 +154,7 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -189,12 +193,13 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -226,13 +231,14 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.key, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -269,12 +275,13 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.partitions, endianness: .big)
             buffer.writeInteger(self.replicationFactor, endianness: .big)
             try buffer.kafkaWriteArray(self.topicConfigs, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -329,15 +336,16 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
-            buffer.kafkaWriteString(self.groupId, compact: flexible)
-            buffer.kafkaWriteString(self.groupState, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.groupId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupState, compact: flexible)
             buffer.writeInteger(self.groupEpoch, endianness: .big)
             buffer.writeInteger(self.assignmentEpoch, endianness: .big)
             if let v = self.topology { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
@@ -373,6 +381,7 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -419,14 +428,15 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
-            buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
-            buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             try buffer.kafkaWriteArray(self.stateChangelogTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             try buffer.kafkaWriteArray(self.repartitionSourceTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
@@ -498,19 +508,20 @@ public struct StreamsGroupDescribeResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
             buffer.writeInteger(self.memberEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.instanceId, compact: flexible)
-            buffer.kafkaWriteString(self.rackId, compact: flexible)
-            buffer.kafkaWriteString(self.clientId, compact: flexible)
-            buffer.kafkaWriteString(self.clientHost, compact: flexible)
+            try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.rackId, compact: flexible)
+            try buffer.kafkaWriteString(self.clientId, compact: flexible)
+            try buffer.kafkaWriteString(self.clientHost, compact: flexible)
             buffer.writeInteger(self.topologyEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.processId, compact: flexible)
+            try buffer.kafkaWriteString(self.processId, compact: flexible)
             if let v = self.userEndpoint { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
             try buffer.kafkaWriteArray(self.clientTags, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             try buffer.kafkaWriteArray(self.taskOffsets, compact: flexible) { b, e in try e.encode(into: &b, version: version) }

@@ -79,24 +79,25 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         buffer.writeInteger(self.memberEpoch, endianness: .big)
         buffer.writeInteger(self.endpointInformationEpoch, endianness: .big)
-        buffer.kafkaWriteString(self.instanceId, compact: flexible)
-        buffer.kafkaWriteString(self.rackId, compact: flexible)
+        try buffer.kafkaWriteString(self.instanceId, compact: flexible)
+        try buffer.kafkaWriteString(self.rackId, compact: flexible)
         buffer.writeInteger(self.rebalanceTimeoutMs, endianness: .big)
         if let v = self.topology { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
         try buffer.kafkaWriteArray(self.activeTasks, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.standbyTasks, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.warmupTasks, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-        buffer.kafkaWriteString(self.processId, compact: flexible)
+        try buffer.kafkaWriteString(self.processId, compact: flexible)
         if let v = self.userEndpoint { buffer.writeInteger(Int8(1)); try v.encode(into: &buffer, version: version) } else { buffer.writeInteger(Int8(-1)) }
         try buffer.kafkaWriteArray(self.clientTags, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.taskOffsets, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -131,13 +132,14 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.key, compact: flexible)
-            buffer.kafkaWriteString(self.value, compact: flexible)
+            try buffer.kafkaWriteString(self.key, compact: flexible)
+            try buffer.kafkaWriteString(self.value, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -174,12 +176,13 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.partitions, endianness: .big)
             buffer.writeInteger(self.replicationFactor, endianness: .big)
             try buffer.kafkaWriteArray(self.topicConfigs, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
@@ -213,12 +216,13 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -253,12 +257,13 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
             buffer.writeInteger(self.partition, endianness: .big)
             buffer.writeInteger(self.offset, endianness: .big)
             if flexible {
@@ -291,12 +296,13 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
             buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -328,6 +334,7 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -380,16 +387,17 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
-            buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
-            buffer.kafkaWriteArray(self.sourceTopicRegex, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteString(self.subtopologyId, compact: flexible)
+            try buffer.kafkaWriteArray(self.sourceTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.sourceTopicRegex, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             try buffer.kafkaWriteArray(self.stateChangelogTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-            buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+            try buffer.kafkaWriteArray(self.repartitionSinkTopics, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
             try buffer.kafkaWriteArray(self.repartitionSourceTopics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             try buffer.kafkaWriteArray(self.copartitionGroups, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
@@ -425,6 +433,7 @@ public struct StreamsGroupHeartbeatRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -55,26 +55,27 @@ public struct SyncGroupRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 4
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         buffer.writeInteger(self.generationId, endianness: .big)
-        buffer.kafkaWriteString(self.memberId, compact: flexible)
+        try buffer.kafkaWriteString(self.memberId, compact: flexible)
         if !(version >= 3) && self.groupInstanceId != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "SyncGroupRequest", field: "GroupInstanceId", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
         }
         if version >= 5 {
-            buffer.kafkaWriteString(self.protocolType, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolType, compact: flexible)
         }
         if version >= 5 {
-            buffer.kafkaWriteString(self.protocolName, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolName, compact: flexible)
         }
         try buffer.kafkaWriteArray(self.assignments, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
@@ -106,12 +107,13 @@ public struct SyncGroupRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 4
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
             buffer.kafkaWriteBytes(self.assignment, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

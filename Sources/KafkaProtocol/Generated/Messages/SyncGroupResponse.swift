@@ -48,6 +48,7 @@ public struct SyncGroupResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -59,10 +60,10 @@ public struct SyncGroupResponse: KafkaResponse {
         }
         buffer.writeInteger(self.errorCode, endianness: .big)
         if version >= 5 {
-            buffer.kafkaWriteString(self.protocolType, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolType, compact: flexible)
         }
         if version >= 5 {
-            buffer.kafkaWriteString(self.protocolName, compact: flexible)
+            try buffer.kafkaWriteString(self.protocolName, compact: flexible)
         }
         buffer.kafkaWriteBytes(self.assignment, compact: flexible)
         if flexible {

@@ -58,14 +58,15 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 3
-        buffer.kafkaWriteString(self.transactionalId, compact: flexible)
-        buffer.kafkaWriteString(self.groupId, compact: flexible)
+        try buffer.kafkaWriteString(self.transactionalId, compact: flexible)
+        try buffer.kafkaWriteString(self.groupId, compact: flexible)
         buffer.writeInteger(self.producerId, endianness: .big)
         buffer.writeInteger(self.producerEpoch, endianness: .big)
         if !(version >= 3) && self.generationId != (-1) {
@@ -78,13 +79,13 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
             throw ProtocolError.unsupportedFieldForVersion(message: "TxnOffsetCommitRequest", field: "MemberId", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.memberId, compact: flexible)
+            try buffer.kafkaWriteString(self.memberId, compact: flexible)
         }
         if !(version >= 3) && self.groupInstanceId != nil {
             throw ProtocolError.unsupportedFieldForVersion(message: "TxnOffsetCommitRequest", field: "GroupInstanceId", version: version)
         }
         if version >= 3 {
-            buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
+            try buffer.kafkaWriteString(self.groupInstanceId, compact: flexible)
         }
         try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
@@ -116,12 +117,13 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 3
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -161,6 +163,7 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -171,7 +174,7 @@ public struct TxnOffsetCommitRequest: KafkaRequest {
             if version >= 2 {
                 buffer.writeInteger(self.committedLeaderEpoch, endianness: .big)
             }
-            buffer.kafkaWriteString(self.committedMetadata, compact: flexible)
+            try buffer.kafkaWriteString(self.committedMetadata, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -39,6 +39,7 @@ public struct UpdateFeaturesRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -92,12 +93,13 @@ public struct UpdateFeaturesRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.feature, compact: flexible)
+            try buffer.kafkaWriteString(self.feature, compact: flexible)
             buffer.writeInteger(self.maxVersionLevel, endianness: .big)
             if !(version <= 0) && self.allowDowngrade != false {
                 throw ProtocolError.unsupportedFieldForVersion(message: "FeatureUpdateKey", field: "AllowDowngrade", version: version)

@@ -41,6 +41,7 @@ public struct UpdateFeaturesResponse: KafkaResponse {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -49,7 +50,7 @@ public struct UpdateFeaturesResponse: KafkaResponse {
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+        try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         if version <= 1 {
             try buffer.kafkaWriteArray(self.results, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         }
@@ -85,14 +86,15 @@ public struct UpdateFeaturesResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.feature, compact: flexible)
+            try buffer.kafkaWriteString(self.feature, compact: flexible)
             buffer.writeInteger(self.errorCode, endianness: .big)
-            buffer.kafkaWriteString(self.errorMessage, compact: flexible)
+            try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

@@ -65,6 +65,7 @@ public struct UpdateMetadataRequest: KafkaRequest {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -158,13 +159,14 @@ public struct UpdateMetadataRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             if version <= 4 {
-                buffer.kafkaWriteString(self.topicName, compact: flexible)
+                try buffer.kafkaWriteString(self.topicName, compact: flexible)
             }
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.controllerEpoch, endianness: .big)
@@ -211,12 +213,13 @@ public struct UpdateMetadataRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
-            buffer.kafkaWriteString(self.topicName, compact: flexible)
+            try buffer.kafkaWriteString(self.topicName, compact: flexible)
             if version >= 7 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
@@ -268,6 +271,7 @@ public struct UpdateMetadataRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -275,7 +279,7 @@ public struct UpdateMetadataRequest: KafkaRequest {
             let flexible = version >= 6
             buffer.writeInteger(self.id, endianness: .big)
             if version <= 0 {
-                buffer.kafkaWriteString(self.v0Host, compact: flexible)
+                try buffer.kafkaWriteString(self.v0Host, compact: flexible)
             }
             if version <= 0 {
                 buffer.writeInteger(self.v0Port, endianness: .big)
@@ -284,7 +288,7 @@ public struct UpdateMetadataRequest: KafkaRequest {
                 try buffer.kafkaWriteArray(self.endpoints, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             }
             if version >= 2 {
-                buffer.kafkaWriteString(self.rack, compact: flexible)
+                try buffer.kafkaWriteString(self.rack, compact: flexible)
             }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -324,15 +328,16 @@ public struct UpdateMetadataRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             buffer.writeInteger(self.port, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             if version >= 3 {
-                buffer.kafkaWriteString(self.listener, compact: flexible)
+                try buffer.kafkaWriteString(self.listener, compact: flexible)
             }
             buffer.writeInteger(self.securityProtocol, endianness: .big)
             if flexible {

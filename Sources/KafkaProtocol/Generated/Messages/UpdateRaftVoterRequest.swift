@@ -46,13 +46,14 @@ public struct UpdateRaftVoterRequest: KafkaRequest {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.clusterId, compact: flexible)
+        try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         buffer.writeInteger(self.currentLeaderEpoch, endianness: .big)
         buffer.writeInteger(self.voterId, endianness: .big)
         buffer.kafkaWriteUUID(self.voterDirectoryId)
@@ -90,13 +91,14 @@ public struct UpdateRaftVoterRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -128,6 +130,7 @@ public struct UpdateRaftVoterRequest: KafkaRequest {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

@@ -41,6 +41,7 @@ public struct UpdateRaftVoterResponse: KafkaResponse {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -90,6 +91,7 @@ public struct UpdateRaftVoterResponse: KafkaResponse {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
@@ -97,7 +99,7 @@ public struct UpdateRaftVoterResponse: KafkaResponse {
             let flexible = true
             buffer.writeInteger(self.leaderId, endianness: .big)
             buffer.writeInteger(self.leaderEpoch, endianness: .big)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)

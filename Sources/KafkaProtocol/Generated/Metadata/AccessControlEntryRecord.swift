@@ -51,6 +51,7 @@ public struct AccessControlEntryRecord: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -59,10 +60,10 @@ public struct AccessControlEntryRecord: KafkaSchema {
         let flexible = true
         buffer.kafkaWriteUUID(self.id)
         buffer.writeInteger(self.resourceType, endianness: .big)
-        buffer.kafkaWriteString(self.resourceName, compact: flexible)
+        try buffer.kafkaWriteString(self.resourceName, compact: flexible)
         buffer.writeInteger(self.patternType, endianness: .big)
-        buffer.kafkaWriteString(self.principal, compact: flexible)
-        buffer.kafkaWriteString(self.host, compact: flexible)
+        try buffer.kafkaWriteString(self.principal, compact: flexible)
+        try buffer.kafkaWriteString(self.host, compact: flexible)
         buffer.writeInteger(self.operation, endianness: .big)
         buffer.writeInteger(self.permissionType, endianness: .big)
         if flexible {

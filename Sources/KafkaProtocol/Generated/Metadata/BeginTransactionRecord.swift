@@ -35,6 +35,7 @@ public struct BeginTransactionRecord: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -44,8 +45,8 @@ public struct BeginTransactionRecord: KafkaSchema {
         if flexible {
             var known: [TaggedField] = []
             if self.name != nil {
-                known.append(kafkaTagged(0) { b in
-                    b.kafkaWriteString(self.name, compact: true)
+                known.append(try kafkaTagged(0) { b in
+                    try b.kafkaWriteString(self.name, compact: true)
                 })
             }
             buffer.kafkaWriteTaggedFields(known, unknown: self.unknownTaggedFields)

@@ -53,6 +53,7 @@ public struct BrokerRegistrationChangeRecord: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 

@@ -39,6 +39,7 @@ public struct ClientQuotaRecord: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -46,7 +47,7 @@ public struct ClientQuotaRecord: KafkaSchema {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
         try buffer.kafkaWriteArray(self.entity, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-        buffer.kafkaWriteString(self.key, compact: flexible)
+        try buffer.kafkaWriteString(self.key, compact: flexible)
         buffer.kafkaWriteFloat64(self.value)
         buffer.kafkaWriteBool(self.remove)
         if flexible {
@@ -78,13 +79,14 @@ public struct ClientQuotaRecord: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.entityType, compact: flexible)
-            buffer.kafkaWriteString(self.entityName, compact: flexible)
+            try buffer.kafkaWriteString(self.entityType, compact: flexible)
+            try buffer.kafkaWriteString(self.entityName, compact: flexible)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

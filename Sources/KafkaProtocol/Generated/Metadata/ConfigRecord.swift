@@ -39,6 +39,7 @@ public struct ConfigRecord: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -46,9 +47,9 @@ public struct ConfigRecord: KafkaSchema {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
         buffer.writeInteger(self.resourceType, endianness: .big)
-        buffer.kafkaWriteString(self.resourceName, compact: flexible)
-        buffer.kafkaWriteString(self.name, compact: flexible)
-        buffer.kafkaWriteString(self.value, compact: flexible)
+        try buffer.kafkaWriteString(self.resourceName, compact: flexible)
+        try buffer.kafkaWriteString(self.name, compact: flexible)
+        try buffer.kafkaWriteString(self.value, compact: flexible)
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }

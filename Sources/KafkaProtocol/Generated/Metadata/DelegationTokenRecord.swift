@@ -48,19 +48,20 @@ public struct DelegationTokenRecord: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.owner, compact: flexible)
-        buffer.kafkaWriteString(self.requester, compact: flexible)
-        buffer.kafkaWriteArray(self.renewers, compact: flexible) { b, e in b.kafkaWriteString(e, compact: flexible) }
+        try buffer.kafkaWriteString(self.owner, compact: flexible)
+        try buffer.kafkaWriteString(self.requester, compact: flexible)
+        try buffer.kafkaWriteArray(self.renewers, compact: flexible) { b, e in try b.kafkaWriteString(e, compact: flexible) }
         buffer.writeInteger(self.issueTimestamp, endianness: .big)
         buffer.writeInteger(self.maxTimestamp, endianness: .big)
         buffer.writeInteger(self.expirationTimestamp, endianness: .big)
-        buffer.kafkaWriteString(self.tokenId, compact: flexible)
+        try buffer.kafkaWriteString(self.tokenId, compact: flexible)
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }

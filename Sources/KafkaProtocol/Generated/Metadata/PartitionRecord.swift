@@ -75,6 +75,7 @@ public struct PartitionRecord: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 

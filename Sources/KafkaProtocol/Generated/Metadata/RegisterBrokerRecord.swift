@@ -70,6 +70,7 @@ public struct RegisterBrokerRecord: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -87,7 +88,7 @@ public struct RegisterBrokerRecord: KafkaSchema {
         buffer.writeInteger(self.brokerEpoch, endianness: .big)
         try buffer.kafkaWriteArray(self.endPoints, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         try buffer.kafkaWriteArray(self.features, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
-        buffer.kafkaWriteString(self.rack, compact: flexible)
+        try buffer.kafkaWriteString(self.rack, compact: flexible)
         buffer.kafkaWriteBool(self.fenced)
         if !(version >= 1) && self.inControlledShutdown != false {
             throw ProtocolError.unsupportedFieldForVersion(message: "RegisterBrokerRecord", field: "InControlledShutdown", version: version)
@@ -147,13 +148,14 @@ public struct RegisterBrokerRecord: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
-            buffer.kafkaWriteString(self.host, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.host, compact: flexible)
             buffer.writeInteger(self.port, endianness: .big)
             buffer.writeInteger(self.securityProtocol, endianness: .big)
             if flexible {
@@ -189,12 +191,13 @@ public struct RegisterBrokerRecord: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = true
-            buffer.kafkaWriteString(self.name, compact: flexible)
+            try buffer.kafkaWriteString(self.name, compact: flexible)
             buffer.writeInteger(self.minSupportedVersion, endianness: .big)
             buffer.writeInteger(self.maxSupportedVersion, endianness: .big)
             if flexible {

@@ -45,13 +45,14 @@ public struct UserScramCredentialRecord: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
-        buffer.kafkaWriteString(self.name, compact: flexible)
+        try buffer.kafkaWriteString(self.name, compact: flexible)
         buffer.writeInteger(self.mechanism, endianness: .big)
         buffer.kafkaWriteBytes(self.salt, compact: flexible)
         buffer.kafkaWriteBytes(self.storedKey, compact: flexible)

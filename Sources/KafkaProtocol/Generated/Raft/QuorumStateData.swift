@@ -55,6 +55,7 @@ public struct QuorumStateData: KafkaSchema {
                 let (tag, data) = try buffer.kafkaReadTaggedField()
                 self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -65,7 +66,7 @@ public struct QuorumStateData: KafkaSchema {
             throw ProtocolError.unsupportedFieldForVersion(message: "QuorumStateData", field: "ClusterId", version: version)
         }
         if version <= 0 {
-            buffer.kafkaWriteString(self.clusterId, compact: flexible)
+            try buffer.kafkaWriteString(self.clusterId, compact: flexible)
         }
         buffer.writeInteger(self.leaderId, endianness: .big)
         buffer.writeInteger(self.leaderEpoch, endianness: .big)
@@ -114,6 +115,7 @@ public struct QuorumStateData: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 

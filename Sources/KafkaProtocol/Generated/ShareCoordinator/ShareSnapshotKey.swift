@@ -33,7 +33,7 @@ public struct ShareSnapshotKey: KafkaSchema {
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
-        buffer.kafkaWriteString(self.groupId, compact: false)
+        try buffer.kafkaWriteString(self.groupId, compact: false)
         buffer.kafkaWriteUUID(self.topicId)
         buffer.writeInteger(self.partition, endianness: .big)
     }

@@ -68,6 +68,7 @@ public struct TransactionLogValue: KafkaSchema {
                         self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
             }
+            self.unknownTaggedFields.sortByTag()
         }
     }
 
@@ -143,12 +144,13 @@ public struct TransactionLogValue: KafkaSchema {
                     let (tag, data) = try buffer.kafkaReadTaggedField()
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: data))
                 }
+                self.unknownTaggedFields.sortByTag()
             }
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 1
-            buffer.kafkaWriteString(self.topic, compact: flexible)
+            try buffer.kafkaWriteString(self.topic, compact: flexible)
             buffer.kafkaWriteArray(self.partitionIds, compact: flexible) { b, e in b.writeInteger(e, endianness: .big) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
