@@ -44,10 +44,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Pure: the controller's logic and the metadata image; no I/O, clock or randomness of its own.
+        .target(name: "KafkaMetadata", dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .target(
             name: "KafkaServer",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage",
+                "KafkaProtocol", "KafkaStorage", "KafkaMetadata",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -81,7 +83,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TributaryCommandTests",
-            dependencies: ["tributary", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["tributary", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaMetadataTests",
+            dependencies: ["KafkaMetadata", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
