@@ -1,0 +1,93 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// One client connection: frames in, responses out, in request order.
+///
+/// Requests of one connection are served one after another, as Kafka's broker does (it mutes a connection while a
+/// request is in flight): two Produce requests to one partition on one connection must append in the order sent.
+/// Frames are parsed on the event loop and handed to a per-connection task through an async stream.
+final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let router: RequestRouter
+    private let listenerName: String
+    private var logger: Logger
+    private var continuation: AsyncStream<RequestFrame>.Continuation?
+    private var worker: Task<Void, Never>?
+
+    init(router: RequestRouter, listenerName: String, logger: Logger) {
+        self.router = router
+        self.listenerName = listenerName
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let client = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        logger[metadataKey: "client"] = "\(client)"
+        let (stream, continuation) = AsyncStream<RequestFrame>.makeStream()
+        self.continuation = continuation
+        let channel = context.channel
+        let router = self.router
+        let listenerName = self.listenerName
+        let logger = self.logger
+        worker = Task {
+            for await frame in stream {
+                let outcome = await router.route(frame, clientAddress: client, listenerName: listenerName, logger: logger)
+                guard let api = frame.apiKey else {
+                    channel.close(promise: nil)
+                    return
+                }
+                var buffer = channel.allocator.buffer(capacity: 256)
+                do {
+                    switch outcome {
+                    case .respond(let response):
+                        try KafkaFrame.encodeResponse(response, apiKey: api, version: frame.apiVersion,
+                                                      correlationId: frame.header.correlationId, into: &buffer)
+                    case .respondWithVersion(let response, let version):
+                        try KafkaFrame.encodeResponse(response, apiKey: api, version: version,
+                                                      correlationId: frame.header.correlationId, into: &buffer)
+                    case .noResponse:
+                        continue
+                    case .close(let reason):
+                        logger.debug("closing connection: \(reason)")
+                        channel.close(promise: nil)
+                        return
+                    }
+                } catch {
+                    logger.error("cannot encode \(api.name) v\(frame.apiVersion) response: \(error)")
+                    channel.close(promise: nil)
+                    return
+                }
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        do {
+            continuation?.yield(try RequestFrame(parsing: frame))
+        } catch {
+            logger.info("closing connection: unreadable request header: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation?.finish()
+        continuation = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let tooLarge = error as? FrameTooLargeError {
+            logger.warning("closing connection: \(tooLarge) (socket.request.max.bytes)")
+        } else {
+            logger.info("closing connection: \(error)")
+        }
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,41 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// What a handler knows about the request it serves, beyond the body.
+public struct RequestContext: Sendable {
+    public var apiKey: ApiKey
+    public var apiVersion: Int16
+    public var header: RequestHeader
+    /// The client's address as `host:port`.
+    public var clientAddress: String
+    /// The listener the request arrived on (`PLAINTEXT`, ...).
+    public var listenerName: String
+    /// A logger carrying node id, client address, API and correlation id as metadata.
+    public var logger: Logger
+
+    public var correlationId: Int32 { header.correlationId }
+    public var clientId: String? { header.clientId }
+}
+
+/// What a handler decides to send back.
+public enum RequestOutcome: Sendable {
+    /// A response body, framed with the header its API and version call for.
+    case respond(any KafkaResponse)
+    /// A response body whose version differs from the request's (ApiVersions answering v0 to a version it does not know).
+    case respondWithVersion(any KafkaResponse, Int16)
+    /// Nothing goes back (Produce with acks=0).
+    case noResponse
+    /// Close the connection (Kafka's reaction to requests it cannot parse).
+    case close(reason: String)
+}
+
+/// The broker-side logic for one API key. Each handler file serves one key and says which versions it serves.
+public protocol ApiHandler: Sendable {
+    /// The API key served.
+    var apiKey: ApiKey { get }
+    /// The versions served (advertised in ApiVersions).
+    var versions: ClosedRange<Int16> { get }
+    /// Serves one request whose body decoded as `request`.
+    func handle(_ request: any KafkaRequest, context: RequestContext) async throws -> RequestOutcome
+}

@@ -1,0 +1,154 @@
+import KafkaProtocol
+import KafkaStorage
+import Logging
+import NIOCore
+
+/// The data path of the partitions this node leads: appends validated batches, serves reads and offset lookups.
+/// With one replica the high watermark follows the log end on every append (acks=all is satisfied at once).
+public final class ReplicaManager: Sendable {
+    public let logs: LogManager
+    public let notifier = AppendNotifier()
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    public init(logs: LogManager, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.logs = logs
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The outcome of a produce to one partition (the fields of ProduceResponse's PartitionProduceResponse).
+    public struct ProduceResult: Sendable {
+        public var error: KafkaError = .none
+        public var errorMessage: String? = nil
+        public var baseOffset: Int64 = -1
+        public var logAppendTime: Int64 = -1
+        public var logStartOffset: Int64 = -1
+    }
+
+    public func append(
+        _ tp: TopicPartition, records: ByteBuffer, produceVersion: Int16, settings: ProduceSettings, leaderEpoch: Int32
+    ) -> ProduceResult {
+        let now = clock()
+        var result = ProduceResult()
+        let validated: ValidatedRecords
+        switch ProduceValidator.validate(records, produceVersion: produceVersion, settings: settings, now: now) {
+        case .failure(let e):
+            result.error = e
+            return result
+        case .success(let v): validated = v
+        }
+        do {
+            guard let handle = try logs.log(tp, now: now) else {
+                result.error = .unknownTopicOrPartition
+                return result
+            }
+            var bytes = validated.records
+            let outcome: ProduceResult = try handle.withLog { log in
+                var r = ProduceResult()
+                r.logStartOffset = log.logStartOffset
+                if validated.producerId >= 0 {
+                    switch log.checkSequence(producerId: validated.producerId, producerEpoch: validated.producerEpoch,
+                                             firstSequence: validated.firstSequence, lastSequence: validated.lastSequence) {
+                    case .accept: break
+                    case .duplicate(let original):
+                        // A retried batch is not appended again; the producer gets the original offsets.
+                        r.baseOffset = original.firstOffset
+                        r.logAppendTime = settings.logAppendTime ? original.timestamp : -1
+                        return r
+                    case .outOfOrderSequence(let expected, let received):
+                        r.error = .outOfOrderSequenceNumber
+                        r.errorMessage = "Out of order sequence number for producer \(validated.producerId) at offset \(log.logEndOffset) in partition \(tp): \(received) (incoming seq. number), \(expected - 1) (current end sequence number)"
+                        return r
+                    case .invalidProducerEpoch(let current, let received):
+                        r.error = .invalidProducerEpoch
+                        r.errorMessage = "Epoch of producer \(validated.producerId) at offset \(log.logEndOffset) in \(tp) is \(received), which is smaller than the last seen epoch \(current)"
+                        return r
+                    }
+                }
+                let info = try log.append(&bytes, origin: .leader(epoch: leaderEpoch), now: now)
+                log.updateHighWatermark(log.logEndOffset)
+                r.baseOffset = info.firstOffset
+                r.logAppendTime = settings.logAppendTime ? now : -1
+                return r
+            }
+            result = outcome
+            if result.error == .none { notifier.notify(tp) }
+        } catch {
+            logger.error("append to \(tp) failed: \(error)")
+            result.error = .kafkaStorageError
+        }
+        return result
+    }
+
+    /// The outcome of reading one partition for a fetch.
+    public struct ReadResult: Sendable {
+        public var error: KafkaError = .none
+        public var records: ByteBuffer? = nil
+        public var highWatermark: Int64 = -1
+        public var lastStableOffset: Int64 = -1
+        public var logStartOffset: Int64 = -1
+        public var abortedTransactions: [AbortedTransaction]? = nil
+    }
+
+    public func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, readCommitted: Bool, minOneBatch: Bool) -> ReadResult {
+        var result = ReadResult()
+        let now = clock()
+        do {
+            guard let handle = try logs.log(tp, now: now) else {
+                result.error = .unknownTopicOrPartition
+                return result
+            }
+            return try handle.withLog { log in
+                var r = ReadResult()
+                r.highWatermark = log.highWatermark
+                r.lastStableOffset = log.lastStableOffset
+                r.logStartOffset = log.logStartOffset
+                let limit = readCommitted ? log.lastStableOffset : log.highWatermark
+                let read: LogReadResult
+                do {
+                    read = try log.read(from: offset, maxBytes: maxBytes, maxOffset: limit, minOneBatch: minOneBatch, now: now)
+                } catch StorageError.offsetOutOfRange {
+                    r.error = .offsetOutOfRange
+                    return r
+                }
+                if let region = read.region {
+                    r.records = try region.bytes()
+                    if readCommitted {
+                        r.abortedTransactions = log.collectAbortedTransactions(from: offset, upTo: limit)
+                    }
+                }
+                return r
+            }
+        } catch {
+            logger.error("read from \(tp) failed: \(error)")
+            result.error = .kafkaStorageError
+            return result
+        }
+    }
+
+    /// ListOffsets for one partition: (error, offset, timestamp).
+    public func listOffset(_ tp: TopicPartition, timestamp: Int64, readCommitted: Bool) -> (KafkaError, Int64, Int64) {
+        let now = clock()
+        do {
+            guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, -1, -1) }
+            return try handle.withLog { log in
+                let cap = readCommitted ? log.lastStableOffset : log.highWatermark
+                switch timestamp {
+                case -1: return (.none, cap, -1)
+                case -2, -4: return (.none, log.logStartOffset, -1)
+                case -5: return (.none, log.logStartOffset, -1)  // no tiered storage: the local log is all there is
+                default:
+                    guard let spec = OffsetSpec(listOffsetsTimestamp: timestamp) else { return (.invalidRequest, -1, -1) }
+                    guard let found = try log.offset(for: spec), found.offset < cap || spec == .maxTimestamp else {
+                        return (.none, -1, -1)
+                    }
+                    return (.none, found.offset, found.timestamp)
+                }
+            }
+        } catch {
+            logger.error("offset lookup on \(tp) failed: \(error)")
+            return (.kafkaStorageError, -1, -1)
+        }
+    }
+}
