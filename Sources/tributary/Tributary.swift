@@ -6,6 +6,6 @@ struct Tributary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "Apache Kafka, rebuilt in Swift.",
-        subcommands: [ProtocolCommand.self, BenchCommand.self]
+        subcommands: [ProtocolCommand.self, BenchCommand.self, DumpLogCommand.self]
     )
 }
