@@ -1,0 +1,181 @@
+import KafkaProtocol
+
+/// What a broker sends to register (the fields of BrokerRegistrationRequest the controller records).
+public struct BrokerRegistrationSpec: Hashable, Sendable {
+    public var brokerId: Int32
+    public var incarnationId: KafkaUUID
+    public var listeners: [BrokerRegistration.Endpoint]
+    public var supportedFeatures: [BrokerRegistration.SupportedFeature]
+    public var rack: String?
+    public var logDirectories: [KafkaUUID]
+
+    public init(
+        brokerId: Int32, incarnationId: KafkaUUID, listeners: [BrokerRegistration.Endpoint],
+        supportedFeatures: [BrokerRegistration.SupportedFeature] = [], rack: String? = nil,
+        logDirectories: [KafkaUUID] = []
+    ) {
+        self.brokerId = brokerId
+        self.incarnationId = incarnationId
+        self.listeners = listeners
+        self.supportedFeatures = supportedFeatures
+        self.rack = rack
+        self.logDirectories = logDirectories
+    }
+}
+
+/// The answer to a broker registration: its epoch, or why it was refused.
+public struct BrokerRegistrationResult: Hashable, Sendable {
+    public var error: ApiError
+    /// -1 on error.
+    public var brokerEpoch: Int64
+
+    public init(error: ApiError = .none, brokerEpoch: Int64 = -1) {
+        self.error = error
+        self.brokerEpoch = brokerEpoch
+    }
+}
+
+extension QuorumController {
+    /// BrokerRegistration: a RegisterBrokerRecord.
+    ///
+    /// - Parameters:
+    ///   - brokerEpoch: the new epoch. Kafka uses the metadata log offset the record will get, so that epochs
+    ///     only grow; the driver knows that offset, the controller does not.
+    ///   - fenced: Kafka registers brokers fenced and unfences them on a heartbeat once they have caught up with
+    ///     the metadata log (KIP-631); a combined single node, which is caught up by construction, may pass false.
+    ///   - previousSessionAlive: whether the broker's current registration still has a live heartbeat session; a
+    ///     different incarnation then means two processes claim one id (DUPLICATE_BROKER_REGISTRATION).
+    public func registerBroker(
+        _ spec: BrokerRegistrationSpec, brokerEpoch: Int64, fenced: Bool = true, previousSessionAlive: Bool = false
+    ) -> ControllerResult<BrokerRegistrationResult> {
+        if let existing = image.brokers[spec.brokerId], previousSessionAlive, existing.incarnationId != spec.incarnationId {
+            return ControllerResult(records: [], response: BrokerRegistrationResult(
+                error: ApiError(.duplicateBrokerRegistration, "Another broker is registered with that broker id.")))
+        }
+        // A broker that cannot run at the finalized level of a feature would misread the log (KIP-584).
+        for (name, level) in image.features.sorted(by: { $0.key < $1.key }) {
+            let supported = spec.supportedFeatures.first { $0.name == name }
+            let range = supported.map { $0.minVersion...$0.maxVersion } ?? 0...0
+            if !range.contains(level) {
+                return ControllerResult(records: [], response: BrokerRegistrationResult(error: ApiError(
+                    .unsupportedVersion,
+                    "Unable to register because the broker does not support version \(level) of \(name). It wants a version between \(range.lowerBound) and \(range.upperBound), inclusive.")))
+            }
+        }
+        let version = image.metadataVersion.registerBrokerRecordVersion
+        var record = RegisterBrokerRecord()
+        record.brokerId = spec.brokerId
+        record.incarnationId = spec.incarnationId
+        record.brokerEpoch = brokerEpoch
+        record.endPoints = spec.listeners.map {
+            var e = RegisterBrokerRecord.BrokerEndpoint()
+            e.name = $0.name
+            e.host = $0.host
+            e.port = $0.port
+            e.securityProtocol = $0.securityProtocol
+            return e
+        }
+        record.features = spec.supportedFeatures.map {
+            var f = RegisterBrokerRecord.BrokerFeature()
+            f.name = $0.name
+            f.minSupportedVersion = $0.minVersion
+            f.maxSupportedVersion = $0.maxVersion
+            return f
+        }
+        record.rack = spec.rack
+        record.fenced = fenced
+        if version >= 3 { record.logDirs = spec.logDirectories }
+        return ControllerResult(
+            records: [.registerBroker(record, version: version)],
+            response: BrokerRegistrationResult(brokerEpoch: brokerEpoch))
+    }
+
+    /// Unfences a broker (a heartbeat from a caught-up broker): the registration change, then leaders for the
+    /// partitions that have none and whose ISR holds the broker. No records when it is already unfenced.
+    public func unfenceBroker(_ brokerId: Int32, brokerEpoch: Int64) -> ControllerResult<ApiError> {
+        if let error = checkBrokerEpoch(brokerId, brokerEpoch) { return ControllerResult(records: [], response: error) }
+        guard image.brokers[brokerId]!.fenced else { return ControllerResult(records: [], response: .none) }
+        let mv = image.metadataVersion
+        var records: [MetadataRecord] = []
+        if mv.usesBrokerRegistrationChangeRecord {
+            var r = BrokerRegistrationChangeRecord()
+            r.brokerId = brokerId
+            r.brokerEpoch = brokerEpoch
+            r.fenced = -1
+            records.append(.brokerRegistrationChange(r, version: mv.brokerRegistrationChangeRecordVersion))
+        } else {
+            var r = UnfenceBrokerRecord()
+            r.id = brokerId
+            r.epoch = brokerEpoch
+            records.append(.unfenceBroker(r))
+        }
+        var active = Set(image.activeBrokerIds)
+        if image.brokers[brokerId]?.inControlledShutdown == false { active.insert(brokerId) }
+        for topic in image.topicsByName {
+            for partition in topic.sortedPartitions where partition.leader == PartitionRegistration.noLeader {
+                // Elect the first replica, in replica order, that is in the ISR and active.
+                guard let leader = partition.replicas.first(where: { partition.isr.contains($0) && active.contains($0) })
+                else { continue }
+                var change = PartitionChangeRecord()
+                change.topicId = topic.id
+                change.partitionId = partition.partitionId
+                change.leader = leader
+                records.append(.partitionChange(change, version: mv.partitionChangeRecordVersion))
+            }
+        }
+        return ControllerResult(records: records, response: .none)
+    }
+
+    /// Fences a broker (its heartbeat session expired): the registration change, then it leaves every ISR it is
+    /// in, except as the last member, and loses leadership to the next active ISR member or to no one.
+    public func fenceBroker(_ brokerId: Int32, brokerEpoch: Int64) -> ControllerResult<ApiError> {
+        if let error = checkBrokerEpoch(brokerId, brokerEpoch) { return ControllerResult(records: [], response: error) }
+        guard !image.brokers[brokerId]!.fenced else { return ControllerResult(records: [], response: .none) }
+        let mv = image.metadataVersion
+        var records: [MetadataRecord] = []
+        if mv.usesBrokerRegistrationChangeRecord {
+            var r = BrokerRegistrationChangeRecord()
+            r.brokerId = brokerId
+            r.brokerEpoch = brokerEpoch
+            r.fenced = 1
+            records.append(.brokerRegistrationChange(r, version: mv.brokerRegistrationChangeRecordVersion))
+        } else {
+            var r = FenceBrokerRecord()
+            r.id = brokerId
+            r.epoch = brokerEpoch
+            records.append(.fenceBroker(r))
+        }
+        let active = Set(image.activeBrokerIds).subtracting([brokerId])
+        for topic in image.topicsByName {
+            for partition in topic.sortedPartitions where partition.isr.contains(brokerId) {
+                var isr = partition.isr.filter { $0 != brokerId }
+                // Without eligible leader replicas (KIP-966), the last ISR member stays, so that the partition can
+                // come back with its data when that broker does.
+                if isr.isEmpty { isr = [brokerId] }
+                var change = PartitionChangeRecord()
+                change.topicId = topic.id
+                change.partitionId = partition.partitionId
+                if isr != partition.isr { change.isr = isr }
+                if partition.leader == brokerId {
+                    change.leader = partition.replicas.first { isr.contains($0) && active.contains($0) }
+                        ?? PartitionRegistration.noLeader
+                }
+                if change.isr != nil || change.leader != PartitionRegistration.noLeaderChange {
+                    records.append(.partitionChange(change, version: mv.partitionChangeRecordVersion))
+                }
+            }
+        }
+        return ControllerResult(records: records, response: .none)
+    }
+
+    /// Kafka's `checkBrokerEpoch`: STALE_BROKER_EPOCH for an unknown broker or another epoch.
+    func checkBrokerEpoch(_ brokerId: Int32, _ brokerEpoch: Int64) -> ApiError? {
+        guard let broker = image.brokers[brokerId] else {
+            return ApiError(.staleBrokerEpoch, "No broker registration found for broker \(brokerId)")
+        }
+        if broker.epoch != brokerEpoch {
+            return ApiError(.staleBrokerEpoch, "Expected broker epoch \(broker.epoch), but got broker epoch \(brokerEpoch)")
+        }
+        return nil
+    }
+}

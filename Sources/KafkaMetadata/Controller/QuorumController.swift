@@ -1,0 +1,33 @@
+import KafkaProtocol
+
+/// The pure core of the KRaft controller: it answers commands with records and a response, and changes state only
+/// when committed records are replayed (architecture rules 2 and 3).
+///
+/// How a driver runs it:
+/// 1. `let result = controller.createTopics(...)` (or any other command) — nothing changes yet;
+/// 2. append `result.records` to the metadata log as one batch and wait for the commit;
+/// 3. `try controller.replay(record)` for each record, in order; then send `result.response`.
+///
+/// Commands read `image`, so a driver must replay one command's records before it issues the next (Kafka's
+/// controller achieves the same by applying records speculatively to timeline data structures). A follower or a
+/// restarting controller builds its image the same way, by replaying the log.
+public struct QuorumController: Sendable {
+    /// The image as of the last replayed record.
+    public private(set) var image: MetadataImage
+    public var configuration: ControllerConfiguration
+
+    public init(image: MetadataImage = MetadataImage(), configuration: ControllerConfiguration = ControllerConfiguration()) {
+        self.image = image
+        self.configuration = configuration
+    }
+
+    /// Applies a committed record.
+    public mutating func replay(_ record: MetadataRecord) throws(MetadataReplayError) {
+        try image.replay(record)
+    }
+
+    /// Applies committed records in order.
+    public mutating func replay(_ records: some Sequence<MetadataRecord>) throws(MetadataReplayError) {
+        try image.replay(records)
+    }
+}

@@ -1,0 +1,75 @@
+import KafkaMetadata
+import KafkaProtocol
+import KafkaStorage
+import Logging
+import Synchronization
+
+/// What every handler can reach: identity, configuration, the metadata image and driver, the data path.
+public final class BrokerContext: Sendable {
+    public let config: BrokerConfig
+    public let nodeId: Int32
+    public let clusterId: String
+    public let metadata: MetadataDriver
+    public let replicas: ReplicaManager
+    public let clock: @Sendable () -> Int64
+    public let logger: Logger
+    let producerIds = ProducerIdSource()
+
+    init(config: BrokerConfig, clusterId: String, metadata: MetadataDriver, replicas: ReplicaManager,
+         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.config = config
+        self.nodeId = config.nodeId
+        self.clusterId = clusterId
+        self.metadata = metadata
+        self.replicas = replicas
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The current metadata image.
+    public var image: MetadataImage { metadata.cache.image }
+
+    /// The effective settings of a topic: broker defaults with the topic's overrides.
+    public func topicSettings(_ topic: String) -> TopicConfigDefaults {
+        let overrides = image.topicConfigs(topic)
+        if overrides.isEmpty { return config.topicDefaults }
+        return (try? config.topicDefaults.applying(overrides: overrides)) ?? config.topicDefaults
+    }
+
+    /// What produce validation needs of a topic's settings.
+    public func produceSettings(_ topic: String) -> ProduceSettings {
+        let t = topicSettings(topic)
+        var s = ProduceSettings()
+        s.maxMessageBytes = Int(t.maxMessageBytes)
+        s.logAppendTime = t.messageTimestampType == .logAppendTime
+        s.timestampBeforeMaxMs = t.messageTimestampBeforeMaxMs
+        s.timestampAfterMaxMs = t.messageTimestampAfterMaxMs
+        if case .codec(let c) = t.compression { s.compression = c }
+        s.compacted = t.compacts
+        return s
+    }
+
+    /// Internal topics Kafka marks `isInternal` in Metadata responses.
+    public static let internalTopics: Set<String> = ["__consumer_offsets", "__transaction_state", "__share_group_state"]
+}
+
+/// Hands out producer ids from blocks the controller allocates (KIP-730), for InitProducerId.
+final class ProducerIdSource: Sendable {
+    private let block = Mutex<(next: Int64, end: Int64)>((0, 0))
+
+    func next(_ context: BrokerContext) async throws -> Int64 {
+        if let id = block.withLock({ b -> Int64? in
+            guard b.next < b.end else { return nil }
+            defer { b.next += 1 }
+            return b.next
+        }) { return id }
+        let nodeId = context.nodeId
+        let epoch = context.image.brokers[nodeId]?.epoch ?? -1
+        let allocated = try await context.metadata.run { c, _ in c.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch) }
+        guard allocated.error.isSuccess else { throw allocated.error }
+        return block.withLock { b in
+            b = (allocated.firstProducerId + 1, allocated.firstProducerId + Int64(allocated.count))
+            return allocated.firstProducerId
+        }
+    }
+}
