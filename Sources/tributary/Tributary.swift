@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// The one Tributary executable: broker, controller, tools.
 @main
-struct Tributary: ParsableCommand {
+struct Tributary: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "Apache Kafka, rebuilt in Swift.",
-        subcommands: [ProtocolCommand.self, BenchCommand.self, DumpLogCommand.self]
+        subcommands: [ServerCommand.self, StorageCommand.self, ProtocolCommand.self, BenchCommand.self, DumpLogCommand.self, DebugCommand.self]
     )
 }

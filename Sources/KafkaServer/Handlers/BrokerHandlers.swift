@@ -1,0 +1,29 @@
+import KafkaProtocol
+
+/// The handlers a broker registers; ApiVersions advertises exactly these.
+public enum BrokerHandlers {
+    public static func router(_ context: BrokerContext) -> RequestRouter {
+        let box = RouterBox()
+        let handlers: [any ApiHandler] = [
+            ApiVersionsHandler(advertised: { box.router?.advertisedVersions ?? [] }),
+            MetadataHandler(context: context),
+            ProduceHandler(context: context),
+            FetchHandler(context: context),
+            ListOffsetsHandler(context: context),
+            CreateTopicsHandler(context: context),
+            DeleteTopicsHandler(context: context),
+            InitProducerIdHandler(context: context),
+            FindCoordinatorHandler(context: context),
+            DescribeClusterHandler(context: context),
+        ]
+        let router = RequestRouter(handlers: handlers)
+        box.router = router
+        return router
+    }
+}
+
+/// Lets ApiVersions see the router it belongs to (set once, before any request is served).
+final class RouterBox: @unchecked Sendable {
+    // Written once during start-up, before the listener accepts connections; read-only afterwards.
+    var router: RequestRouter?
+}

@@ -1,0 +1,65 @@
+import KafkaProtocol
+import KafkaStorage
+
+/// Produce (key 0), versions 0-13 (v0-2 carry magic 0/1 message sets, converted to magic 2 as Kafka 4 stores them;
+/// Kafka 4 itself refuses v0-2).
+///
+/// acks 0 (no response), 1 and -1 (one replica: the append is the commit), validation as Kafka's LogValidator,
+/// idempotent producers (duplicates answered with the original offset, OUT_OF_ORDER_SEQUENCE_NUMBER,
+/// INVALID_PRODUCER_EPOCH). Leaves out: transactional verification (KIP-890), per-record error details, quotas.
+struct ProduceHandler: ApiHandler {
+    let apiKey = ApiKey.produce
+    let versions: ClosedRange<Int16> = 0...13
+    let context: BrokerContext
+
+    func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
+        let req = request as! ProduceRequest
+        let image = context.image
+        let acksValid = req.acks == 0 || req.acks == 1 || req.acks == -1
+        var response = ProduceResponse()
+        for topicData in req.topicData {
+            var topicResponse = ProduceResponse.TopicProduceResponse()
+            topicResponse.name = topicData.name
+            topicResponse.topicId = topicData.topicId
+            let topic = rc.apiVersion >= 13 ? image.topic(id: topicData.topicId) : image.topic(named: topicData.name)
+            for p in topicData.partitionData {
+                var pr = ProduceResponse.PartitionProduceResponse()
+                pr.index = p.index
+                guard acksValid else {
+                    pr.errorCode = KafkaError.invalidRequiredAcks.code
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
+                guard let topic, let partition = topic.partitions[p.index] else {
+                    pr.errorCode = (rc.apiVersion >= 13 && topic == nil ? KafkaError.unknownTopicId : .unknownTopicOrPartition).code
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
+                guard partition.leader == context.nodeId else {
+                    pr.errorCode = KafkaError.notLeaderOrFollower.code
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
+                guard let records = p.records else {
+                    pr.errorCode = KafkaError.invalidRecord.code
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
+                let result = context.replicas.append(
+                    TopicPartition(topic.name, p.index), records: records, produceVersion: rc.apiVersion,
+                    settings: context.produceSettings(topic.name), leaderEpoch: partition.leaderEpoch)
+                pr.errorCode = result.error.code
+                pr.errorMessage = result.errorMessage
+                pr.baseOffset = result.baseOffset
+                pr.logAppendTimeMs = result.logAppendTime
+                pr.logStartOffset = result.logStartOffset
+                if result.error != .none {
+                    rc.logger.debug("produce to \(topic.name)-\(p.index) refused: \(result.error)")
+                }
+                topicResponse.partitionResponses.append(pr)
+            }
+            response.responses.append(topicResponse)
+        }
+        return req.acks == 0 ? .noResponse : .respond(response)
+    }
+}

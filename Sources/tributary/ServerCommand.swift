@@ -1,0 +1,111 @@
+import ArgumentParser
+import Dispatch
+import KafkaServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tributary server`: a Kafka node (broker and controller in one process).
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run a Kafka node: broker + KRaft controller in one process.",
+        discussion: """
+            With no configuration: one node on localhost:9092, data in ./data, formatted on first start. Otherwise \
+            Kafka's server.properties keys; KAFKA_* / KAFKA_CFG_* environment variables and --override key=value \
+            take precedence, in that order. CLUSTER_ID names the cluster when formatting.
+            """)
+
+    @Option(name: .customLong("config"), help: "A server.properties file.") var configFile: String?
+    @Argument(help: "A server.properties file (as kafka-server-start.sh takes it).") var positionalConfig: String?
+    @Option(name: .customLong("override"), help: "key=value, overriding the file and the environment.")
+    var overrides: [String] = []
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: ProcessInfoLite.env("TRIBUTARY_LOG_LEVEL") ?? "info") ?? .info
+            return handler
+        }
+        let logger = Logger(label: "tributary")
+        let loaded: LoadedBrokerConfig
+        do {
+            loaded = try BrokerConfig.load(
+                propertiesPath: configFile ?? positionalConfig, environment: ProcessInfoLite.environment,
+                overrides: overrides)
+        } catch {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode(1)
+        }
+        for w in loaded.warnings { logger.warning("\(w)") }
+        for n in loaded.notices { logger.info("\(n)") }
+        let broker = try await Broker.start(config: loaded.config, clusterIdFromEnvironment: loaded.clusterIdFromEnvironment, logger: logger)
+        logger.info("started node \(loaded.config.nodeId) (cluster \(broker.context.clusterId))")
+        await waitForTermination()
+        logger.info("shutting down")
+        await broker.shutdown()
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+func waitForTermination() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let queue = DispatchQueue(label: "signals")
+        let once = OnceFlag()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler {
+                if once.fire() { continuation.resume() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        SignalSources.keep(sources)
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) static var held: [DispatchSourceSignal] = []
+    static func keep(_ s: [DispatchSourceSignal]) { held = s }
+}
+
+/// True on the first call only (signals may arrive twice).
+final class OnceFlag: @unchecked Sendable {
+    private var fired = false
+    private let lock = NSLockLite()
+    func fire() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if fired { return false }
+        fired = true
+        return true
+    }
+}
+
+/// A pthread mutex, to avoid Foundation in the executable's hot start-up path.
+final class NSLockLite: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
+}
+
+/// The process environment without Foundation.
+enum ProcessInfoLite {
+    static var environment: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+    static func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
