@@ -15,6 +15,11 @@ public enum BrokerHandlers {
             InitProducerIdHandler(context: context),
             FindCoordinatorHandler(context: context),
             DescribeClusterHandler(context: context),
+            DescribeConfigsHandler(context: context),
+            IncrementalAlterConfigsHandler(context: context),
+            AlterConfigsHandler(context: context),
+            CreatePartitionsHandler(context: context),
+            DeleteRecordsHandler(context: context),
         ]
         let router = RequestRouter(handlers: handlers)
         box.router = router

@@ -2,7 +2,7 @@ import KafkaProtocol
 import KafkaStorage
 import NIOCore
 
-/// Fetch (key 1), versions 0-17 for consumers.
+/// Fetch (key 1), versions 0-18 for consumers.
 ///
 /// Long poll on max.wait.ms / min.bytes (woken by appends), response max.bytes and partition max bytes with the
 /// first partition always getting at least one whole batch, isolation level (read_committed stops at the last
@@ -12,7 +12,7 @@ import NIOCore
 /// Leaves out: follower fetches (replication), sendfile (records are read into memory), preferred read replicas.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
-    let versions: ClosedRange<Int16> = 0...17
+    let versions: ClosedRange<Int16> = 0...18
     let context: BrokerContext
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {

@@ -152,3 +152,22 @@ public final class ReplicaManager: Sendable {
         }
     }
 }
+
+extension ReplicaManager {
+    /// DeleteRecords on one partition: (error, new log start offset).
+    public func deleteRecords(_ tp: TopicPartition, before offset: Int64) -> (KafkaError, Int64) {
+        let now = clock()
+        do {
+            guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, -1) }
+            return try handle.withLog { log in
+                let target = offset == -1 ? log.highWatermark : offset
+                guard target >= 0, target <= log.highWatermark else { return (.offsetOutOfRange, -1) }
+                if target > log.logStartOffset { try log.deleteRecords(before: target, now: now) }
+                return (.none, log.logStartOffset)
+            }
+        } catch {
+            logger.error("delete records on \(tp) failed: \(error)")
+            return (.kafkaStorageError, -1)
+        }
+    }
+}
