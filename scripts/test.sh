@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-scripts/setup.sh
+scripts/setup.sh --test
 
 echo "== build"
 log=$(mktemp)
