@@ -20,6 +20,11 @@ public enum BrokerHandlers {
             AlterConfigsHandler(context: context),
             CreatePartitionsHandler(context: context),
             DeleteRecordsHandler(context: context),
+            DescribeLogDirsHandler(context: context),
+            OffsetForLeaderEpochHandler(context: context),
+            DescribeTopicPartitionsHandler(context: context),
+            DescribeProducersHandler(context: context),
+            ElectLeadersHandler(context: context),
         ]
         let router = RequestRouter(handlers: handlers)
         box.router = router

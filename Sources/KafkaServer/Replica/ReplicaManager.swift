@@ -171,3 +171,46 @@ extension ReplicaManager {
         }
     }
 }
+
+extension ReplicaManager {
+    /// The size in bytes of every partition log, with the log directory holding it.
+    public func partitionSizes() -> [(partition: TopicPartition, directory: String, size: Int64)] {
+        let now = clock()
+        return logs.partitions.compactMap { tp in
+            guard let handle = try? logs.log(tp, now: now),
+                  let (dir, size) = try? handle.withLog({ log -> (String, Int64) in
+                      let parent = log.directory.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                      return (parent, log.sizeInBytes)
+                  })
+            else { return nil }
+            return (tp, dir, size)
+        }
+    }
+
+    /// OffsetForLeaderEpoch on one partition: (error, epoch, end offset).
+    public func endOffset(_ tp: TopicPartition, forLeaderEpoch epoch: Int32) -> (KafkaError, Int32, Int64) {
+        let now = clock()
+        do {
+            guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, -1, -1) }
+            return try handle.withLog { log in
+                guard let found = log.endOffset(forLeaderEpoch: epoch) else { return (.none, -1, -1) }
+                return (.none, found.epoch, found.endOffset)
+            }
+        } catch {
+            return (.kafkaStorageError, -1, -1)
+        }
+    }
+
+    /// The producers with state in one partition.
+    public func activeProducers(_ tp: TopicPartition) -> (KafkaError, [ProducerStateEntry]) {
+        let now = clock()
+        do {
+            guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, []) }
+            return try handle.withLog { log in
+                (.none, log.producerState.producers.values.sorted { $0.producerId < $1.producerId })
+            }
+        } catch {
+            return (.kafkaStorageError, [])
+        }
+    }
+}
