@@ -45,6 +45,23 @@ import Testing
         #expect(created.topics.first?.errorCode == 0)
         let topicId = tb.broker.context.image.topic(named: "versions")!.id
 
+        // Produce v0-2 carry legacy message sets (converted to magic 2 on append).
+        for v: Int16 in 0...2 {
+            var legacy = try LegacyMessageSetBuilder(magic: v == 2 ? 1 : 0)
+            try legacy.append(timestamp: v == 2 ? tb.broker.context.clock() : -1, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "old\(v)"))
+            var p = ProduceRequest.PartitionProduceData()
+            p.index = 0
+            p.records = try legacy.build()
+            var td = ProduceRequest.TopicProduceData()
+            td.name = "versions"
+            td.partitionData = [p]
+            var req = ProduceRequest()
+            req.acks = 1
+            req.timeoutMs = 1000
+            req.topicData = [td]
+            let resp = try #require(try client.send(req, version: v)?.body as? ProduceResponse, "Produce v\(v)")
+            #expect(resp.responses.first?.partitionResponses.first?.errorCode == 0, "Produce v\(v)")
+        }
         for v in ApiKey.produce.versions where v >= 3 {
             var builder = RecordBatchBuilder()
             try builder.append(timestamp: tb.broker.context.clock(), key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v\(v)"))
@@ -84,7 +101,16 @@ import Testing
             let resp = try #require(try client.send(req, version: v)?.body as? FetchResponse, "Fetch v\(v)")
             let pd = try #require(resp.responses.first?.partitions.first)
             #expect(pd.errorCode == 0, "Fetch v\(v)")
-            #expect((pd.records?.readableBytes ?? 0) > 0, "Fetch v\(v)")
+            let records = try #require(pd.records, "Fetch v\(v)")
+            #expect(records.readableBytes > 0, "Fetch v\(v)")
+            if v < 4 {
+                // Old versions get magic 0 (v0-1) or magic 1 (v2-3) message sets with absolute offsets.
+                #expect(RecordBatchIterator.detectMagic(records) == (v <= 1 ? 0 : 1), "Fetch v\(v)")
+                var it = LegacyDeepIterator(records)
+                var offsets: [Int64] = []
+                while let m = try it.next() { offsets.append(m.offset) }
+                #expect(offsets == Array(0...13), "Fetch v\(v)")
+            }
         }
         for v in ApiKey.listOffsets.versions {
             var lp = ListOffsetsRequest.ListOffsetsPartition()
@@ -98,7 +124,7 @@ import Testing
             let resp = try #require(try client.send(req, version: v)?.body as? ListOffsetsResponse, "ListOffsets v\(v)")
             let pr = try #require(resp.topics.first?.partitions.first)
             #expect(pr.errorCode == 0, "ListOffsets v\(v)")
-            if v > 0 { #expect(pr.offset == 11, "ListOffsets v\(v)") } else { #expect(pr.oldStyleOffsets == [11]) }
+            if v > 0 { #expect(pr.offset == 14, "ListOffsets v\(v)") } else { #expect(pr.oldStyleOffsets == [14]) }
         }
         for v in ApiKey.describeConfigs.versions {
             var r = DescribeConfigsRequest.DescribeConfigsResource()

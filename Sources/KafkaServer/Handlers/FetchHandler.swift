@@ -8,7 +8,7 @@ import NIOCore
 /// first partition always getting at least one whole batch, isolation level (read_committed stops at the last
 /// stable offset and lists aborted transactions), topic ids from v13. Fetch sessions (KIP-227): every request is
 /// served as a full fetch and answered with session id 0, which clients treat as "no session" and keep sending
-/// full requests. Versions 0-3 get magic-2 batches as stored: down-conversion to magic 0/1 is not done yet.
+/// full requests. Versions 0-3 get the batches down-converted to magic 0 (v0-1) or magic 1 (v2-3).
 /// Leaves out: follower fetches (replication), sendfile (records are read into memory), preferred read replicas.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
@@ -70,7 +70,8 @@ struct FetchHandler: ApiHandler {
                         return a
                     }
                 }
-                if let records = r.records, records.readableBytes > 0 {
+                if var records = r.records, records.readableBytes > 0 {
+                    if version < 4 { records = DownConverter.convert(records, fetchVersion: version) }
                     pd.records = records
                     total += records.readableBytes
                     budget = max(0, budget - records.readableBytes)
