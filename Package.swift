@@ -46,10 +46,12 @@ let package = Package(
         ),
         // Pure: the controller's logic and the metadata image; no I/O, clock or randomness of its own.
         .target(name: "KafkaMetadata", dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // Pure: the group and transaction coordinators' state machines, replaying __consumer_offsets records.
+        .target(name: "KafkaCoordinator", dependencies: ["KafkaProtocol", "KafkaMetadata", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .target(
             name: "KafkaServer",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaMetadata",
+                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -89,6 +91,11 @@ let package = Package(
         .testTarget(
             name: "KafkaMetadataTests",
             dependencies: ["KafkaMetadata", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaCoordinatorTests",
+            dependencies: ["KafkaCoordinator", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// KafkaCoordinator: group and transaction coordinator cores (pure).

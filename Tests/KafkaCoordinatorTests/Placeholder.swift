@@ -1,0 +1,4 @@
+import Testing
+@testable import KafkaCoordinator
+
+@Test func targetBuilds() { #expect(Bool(true)) }
