@@ -2,6 +2,10 @@ import KafkaProtocol
 import KafkaStorage
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Fetch (key 1), versions 0-18 for consumers.
 ///
 /// Long poll on max.wait.ms / min.bytes (woken by appends), response max.bytes and partition max bytes with the
@@ -9,7 +13,7 @@ import NIOCore
 /// stable offset and lists aborted transactions), topic ids from v13. Fetch sessions (KIP-227): every request is
 /// served as a full fetch and answered with session id 0, which clients treat as "no session" and keep sending
 /// full requests. Versions 0-3 get the batches down-converted to magic 0 (v0-1) or magic 1 (v2-3).
-/// Leaves out: follower fetches (replication), sendfile (records are read into memory), preferred read replicas.
+/// Records go out with sendfile (v4+). Leaves out: follower fetches (replication), preferred read replicas.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -25,14 +29,21 @@ struct FetchHandler: ApiHandler {
             if let name { for p in t.partitions { partitions.insert(TopicPartition(name, p.partition)) } }
         }
         while true {
-            let (response, bytes) = read(req, version: rc.apiVersion)
+            let (response, bytes, slices) = read(req, version: rc.apiVersion)
             let remaining = deadline - context.clock()
-            if bytes >= minBytes || remaining <= 0 || response.errorCode != 0 { return .respond(response) }
+            if bytes >= minBytes || remaining <= 0 || response.errorCode != 0 {
+                return slices.isEmpty ? .respond(response) : .respondWithFileSlices(response, slices)
+            }
+            for s in slices { close(s.descriptor) }
             await context.replicas.notifier.wait(for: partitions, timeoutMs: remaining)
         }
     }
 
-    private func read(_ req: FetchRequest, version: Int16) -> (FetchResponse, Int) {
+    private func read(_ req: FetchRequest, version: Int16) -> (FetchResponse, Int, [FileSlice]) {
+        // Versions 4+ send the log's bytes as stored: straight from the segment file with sendfile (plaintext
+        // listeners are the only ones there are). Older versions need the bytes in memory to down-convert them.
+        let zeroCopy = version >= 4
+        var slices: [FileSlice] = []
         let image = context.image
         let readCommitted = version >= 4 && req.isolationLevel == 1
         var budget = version >= 3 ? Int(req.maxBytes) : Int.max
@@ -57,7 +68,7 @@ struct FetchHandler: ApiHandler {
                 let maxBytes = min(max(0, Int(p.partitionMaxBytes)), budget)
                 let r = context.replicas.read(
                     TopicPartition(topic.name, p.partition), offset: p.fetchOffset, maxBytes: maxBytes,
-                    readCommitted: readCommitted, minOneBatch: first)
+                    readCommitted: readCommitted, minOneBatch: first, zeroCopy: zeroCopy)
                 pd.errorCode = r.error.code
                 pd.highWatermark = r.highWatermark
                 pd.lastStableOffset = r.lastStableOffset
@@ -70,7 +81,13 @@ struct FetchHandler: ApiHandler {
                         return a
                     }
                 }
-                if var records = r.records, records.readableBytes > 0 {
+                if let slice = r.fileSlice {
+                    pd.records = FileSlice.placeholder(slices.count)
+                    slices.append(slice)
+                    total += slice.length
+                    budget = max(0, budget - slice.length)
+                    first = false
+                } else if var records = r.records, records.readableBytes > 0 {
                     if version < 4 { records = DownConverter.convert(records, fetchVersion: version) }
                     pd.records = records
                     total += records.readableBytes
@@ -83,6 +100,6 @@ struct FetchHandler: ApiHandler {
             }
             response.responses.append(tr)
         }
-        return (response, total)
+        return (response, total, slices)
     }
 }

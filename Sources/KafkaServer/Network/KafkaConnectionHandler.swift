@@ -2,6 +2,10 @@ import KafkaProtocol
 import Logging
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One client connection: frames in, responses out, in request order.
 ///
 /// Requests of one connection are served one after another, as Kafka's broker does (it mutes a connection while a
@@ -35,32 +39,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         worker = Task {
             for await frame in stream {
                 let outcome = await router.route(frame, clientAddress: client, listenerName: listenerName, logger: logger)
-                guard let api = frame.apiKey else {
-                    channel.close(promise: nil)
-                    return
-                }
-                var buffer = channel.allocator.buffer(capacity: 256)
-                do {
-                    switch outcome {
-                    case .respond(let response):
-                        try KafkaFrame.encodeResponse(response, apiKey: api, version: frame.apiVersion,
-                                                      correlationId: frame.header.correlationId, into: &buffer)
-                    case .respondWithVersion(let response, let version):
-                        try KafkaFrame.encodeResponse(response, apiKey: api, version: version,
-                                                      correlationId: frame.header.correlationId, into: &buffer)
-                    case .noResponse:
-                        continue
-                    case .close(let reason):
-                        logger.debug("closing connection: \(reason)")
-                        channel.close(promise: nil)
-                        return
-                    }
-                } catch {
-                    logger.error("cannot encode \(api.name) v\(frame.apiVersion) response: \(error)")
-                    channel.close(promise: nil)
-                    return
-                }
-                channel.writeAndFlush(buffer, promise: nil)
+                if !ResponseWriter.deliver(outcome, for: frame, on: channel, logger: logger) { return }
             }
         }
         context.fireChannelActive()
@@ -89,5 +68,66 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             logger.info("closing connection: \(error)")
         }
         context.close(promise: nil)
+    }
+}
+
+/// Turns handler outcomes into bytes on the connection.
+enum ResponseWriter {
+    /// Sends what a handler decided; false when the connection is to be closed (and has been).
+    static func deliver(_ outcome: RequestOutcome, for frame: RequestFrame, on channel: Channel, logger: Logger) -> Bool {
+        guard let api = frame.apiKey else {
+            channel.close(promise: nil)
+            return false
+        }
+        var buffer = channel.allocator.buffer(capacity: 256)
+        var slices: [FileSlice] = []
+        do {
+            switch outcome {
+            case .respond(let response):
+                try KafkaFrame.encodeResponse(response, apiKey: api, version: frame.apiVersion,
+                                              correlationId: frame.header.correlationId, into: &buffer)
+            case .respondWithVersion(let response, let version):
+                try KafkaFrame.encodeResponse(response, apiKey: api, version: version,
+                                              correlationId: frame.header.correlationId, into: &buffer)
+            case .respondWithFileSlices(let response, let fileSlices):
+                slices = fileSlices
+                try KafkaFrame.encodeResponse(response, apiKey: api, version: frame.apiVersion,
+                                              correlationId: frame.header.correlationId, into: &buffer)
+            case .noResponse:
+                return true
+            case .close(let reason):
+                logger.debug("closing connection: \(reason)")
+                channel.close(promise: nil)
+                return false
+            }
+        } catch {
+            for s in slices { close(s.descriptor) }
+            logger.error("cannot encode \(api.name) v\(frame.apiVersion) response: \(error)")
+            channel.close(promise: nil)
+            return false
+        }
+        if slices.isEmpty {
+            channel.writeAndFlush(buffer, promise: nil)
+        } else {
+            write(ResponseSplicer.splice(buffer, slices: slices, compact: api.isFlexible(frame.apiVersion)), to: channel)
+        }
+        return true
+    }
+
+    /// Writes the parts of a spliced response; file regions go out with sendfile, and their descriptors are closed
+    /// once written (or when the write fails).
+    static func write(_ parts: [ResponseSplicer.Part], to channel: Channel) {
+        for part in parts {
+            switch part {
+            case .bytes(let b):
+                channel.write(b, promise: nil)
+            case .file(let slice):
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: slice.descriptor)
+                let region = FileRegion(fileHandle: handle, readerIndex: Int(slice.position),
+                                        endIndex: Int(slice.position) + slice.length)
+                channel.write(region).whenComplete { _ in try? handle.close() }
+            }
+        }
+        channel.flush()
     }
 }

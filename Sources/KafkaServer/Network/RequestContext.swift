@@ -24,6 +24,9 @@ public enum RequestOutcome: Sendable {
     case respond(any KafkaResponse)
     /// A response body whose version differs from the request's (ApiVersions answering v0 to a version it does not know).
     case respondWithVersion(any KafkaResponse, Int16)
+    /// A response whose `records` fields hold `FileSlice.placeholder` markers, to be replaced on the wire by the
+    /// file regions, in order (sendfile: the log bytes never enter user space).
+    case respondWithFileSlices(any KafkaResponse, [FileSlice])
     /// Nothing goes back (Produce with acks=0).
     case noResponse
     /// Close the connection (Kafka's reaction to requests it cannot parse).
@@ -38,4 +41,22 @@ public protocol ApiHandler: Sendable {
     var versions: ClosedRange<Int16> { get }
     /// Serves one request whose body decoded as `request`.
     func handle(_ request: any KafkaRequest, context: RequestContext) async throws -> RequestOutcome
+}
+
+/// A byte range of a segment file, with a descriptor the response writer owns and closes.
+public struct FileSlice: Sendable {
+    public var descriptor: Int32
+    public var position: Int64
+    public var length: Int
+
+    /// The marker a `records` field holds until the writer splices in slice `index`: 12 fixed bytes that a real
+    /// response cannot be expected to contain, then the index.
+    static func placeholder(_ index: Int) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeBytes(marker)
+        b.writeInteger(UInt32(index))
+        return b
+    }
+
+    static let marker: [UInt8] = [0xF7, 0x1B, 0x7A, 0x52, 0x9C, 0x03, 0xE1, 0x5D, 0x44, 0xB0, 0x6E, 0x2A]
 }

@@ -3,6 +3,10 @@ import KafkaStorage
 import Logging
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The data path of the partitions this node leads: appends validated batches, serves reads and offset lookups.
 /// With one replica the high watermark follows the log end on every append (acks=all is satisfied at once).
 public final class ReplicaManager: Sendable {
@@ -81,6 +85,14 @@ public final class ReplicaManager: Sendable {
         return result
     }
 
+    /// This node is every partition's only replica, so everything in its log is committed. A log opened after a
+    /// crash starts from its last high-watermark checkpoint (or 0), below records that were acknowledged; it is
+    /// raised to the log end before serving, as Kafka's leader does when it takes leadership with itself as the whole
+    /// ISR.
+    static func commitLocalLog(_ log: PartitionLog) {
+        if log.highWatermark < log.logEndOffset { log.updateHighWatermark(log.logEndOffset) }
+    }
+
     /// The outcome of reading one partition for a fetch.
     public struct ReadResult: Sendable {
         public var error: KafkaError = .none
@@ -89,9 +101,14 @@ public final class ReplicaManager: Sendable {
         public var lastStableOffset: Int64 = -1
         public var logStartOffset: Int64 = -1
         public var abortedTransactions: [AbortedTransaction]? = nil
+        /// With `zeroCopy`, the bytes as a region of the segment file instead of `records`.
+        public var fileSlice: FileSlice? = nil
     }
 
-    public func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, readCommitted: Bool, minOneBatch: Bool) -> ReadResult {
+    /// Reads one partition for a fetch. With `zeroCopy` the data comes back as a `FileSlice` (a duplicated
+    /// descriptor of the segment file, so a segment closed or deleted meanwhile stays readable) for `sendfile`.
+    public func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, readCommitted: Bool, minOneBatch: Bool,
+                     zeroCopy: Bool = false) -> ReadResult {
         var result = ReadResult()
         let now = clock()
         do {
@@ -100,6 +117,7 @@ public final class ReplicaManager: Sendable {
                 return result
             }
             return try handle.withLog { log in
+                Self.commitLocalLog(log)
                 var r = ReadResult()
                 r.highWatermark = log.highWatermark
                 r.lastStableOffset = log.lastStableOffset
@@ -113,7 +131,11 @@ public final class ReplicaManager: Sendable {
                     return r
                 }
                 if let region = read.region {
-                    r.records = try region.bytes()
+                    if zeroCopy, let fd = region.file.descriptor, case let copy = dup(fd), copy >= 0 {
+                        r.fileSlice = FileSlice(descriptor: copy, position: region.position, length: region.length)
+                    } else {
+                        r.records = try region.bytes()
+                    }
                     if readCommitted {
                         r.abortedTransactions = log.collectAbortedTransactions(from: offset, upTo: limit)
                     }
@@ -133,6 +155,7 @@ public final class ReplicaManager: Sendable {
         do {
             guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, -1, -1) }
             return try handle.withLog { log in
+                Self.commitLocalLog(log)
                 let cap = readCommitted ? log.lastStableOffset : log.highWatermark
                 switch timestamp {
                 case -1: return (.none, cap, -1)
