@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone with ../shared beside it:
-#   setup (Debian packages) -> build (no warnings allowed in our code) -> generated code up to date ->
-#   bounded fuzzing -> swift test.
+#   setup (Debian packages, clients) -> build (no warnings allowed in our code) -> generated code up to date ->
+#   bounded fuzzing -> interop with real clients -> swift test.
 # FUZZ_SECONDS (default 60) bounds the fuzzing step; 0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,9 @@ if [ "$fuzz_seconds" != 0 ]; then
   echo "== fuzz (${fuzz_seconds}s)"
   scripts/fuzz.sh "$fuzz_seconds"
 fi
+
+echo "== interop (real clients against the built broker)"
+scripts/interop.sh
 
 echo "== swift test"
 # Per-case lines are many (every captured frame is a case); keep failures and the closing summary.
