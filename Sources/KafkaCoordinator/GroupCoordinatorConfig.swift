@@ -1,0 +1,24 @@
+/// The broker settings the group coordinator reads, with Kafka's names and defaults.
+public struct GroupCoordinatorConfig: Sendable, Hashable {
+    /// `group.min.session.timeout.ms`: a JoinGroup asking for less gets INVALID_SESSION_TIMEOUT.
+    public var minSessionTimeoutMs: Int32 = 6_000
+    /// `group.max.session.timeout.ms`: a JoinGroup asking for more gets INVALID_SESSION_TIMEOUT.
+    public var maxSessionTimeoutMs: Int32 = 1_800_000
+    /// `group.initial.rebalance.delay.ms`: how long an Empty group waits for more members before its first
+    /// generation; extended by the same delay while members keep joining, up to the rebalance timeout.
+    public var initialRebalanceDelayMs: Int64 = 3_000
+    /// `group.max.size`: members beyond this are answered GROUP_MAX_SIZE_REACHED (KIP-389).
+    public var maxGroupSize: Int = .max
+    /// `offsets.retention.minutes` (7 days): how long offsets of an Empty group (or of a simple consumer, since
+    /// its last commit) are kept (KIP-211).
+    public var offsetsRetentionMs: Int64 = 10_080 * 60_000
+    /// `offsets.retention.check.interval.ms`: period of the expiration sweep.
+    public var offsetsRetentionCheckIntervalMs: Int64 = 600_000
+    /// `offset.metadata.max.bytes`: longer commit metadata is refused with OFFSET_METADATA_TOO_LARGE.
+    public var offsetMetadataMaxBytes: Int = 4_096
+    /// `group.coordinator.new.member.join.timeout` (5 minutes, not configurable in Kafka): how long a member that
+    /// joined for the first time may wait in a rebalance before it is dropped if it went away.
+    public var newMemberJoinTimeoutMs: Int64 = 300_000
+
+    public init() {}
+}

@@ -1,1 +1,0 @@
-// KafkaCoordinator: group and transaction coordinator cores (pure).

@@ -1,4 +1,0 @@
-import Testing
-@testable import KafkaCoordinator
-
-@Test func targetBuilds() { #expect(Bool(true)) }
