@@ -11,6 +11,7 @@ public final class BrokerContext: Sendable {
     public let clusterId: String
     public let metadata: MetadataDriver
     public let replicas: ReplicaManager
+    public let groups: GroupCoordinatorService
     public let clock: @Sendable () -> Int64
     public let logger: Logger
     let producerIds = ProducerIdSource()
@@ -22,6 +23,8 @@ public final class BrokerContext: Sendable {
         self.clusterId = clusterId
         self.metadata = metadata
         self.replicas = replicas
+        self.groups = GroupCoordinatorService(
+            replicas: replicas, metadata: metadata, settings: config.groups, clock: clock, logger: logger)
         self.clock = clock
         self.logger = logger
     }

@@ -25,6 +25,16 @@ public enum BrokerHandlers {
             DescribeTopicPartitionsHandler(context: context),
             DescribeProducersHandler(context: context),
             ElectLeadersHandler(context: context),
+            JoinGroupHandler(context: context),
+            SyncGroupHandler(context: context),
+            HeartbeatHandler(context: context),
+            LeaveGroupHandler(context: context),
+            OffsetCommitHandler(context: context),
+            OffsetFetchHandler(context: context),
+            DescribeGroupsHandler(context: context),
+            ListGroupsHandler(context: context),
+            DeleteGroupsHandler(context: context),
+            OffsetDeleteHandler(context: context),
         ]
         let router = RequestRouter(handlers: handlers)
         box.router = router

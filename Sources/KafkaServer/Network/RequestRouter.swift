@@ -18,10 +18,14 @@ public struct RequestRouter: Sendable {
         handlers.values.map { ($0.apiKey, $0.versions) }.sorted { $0.0.rawValue < $1.0.rawValue }
     }
 
-    public func route(_ frame: RequestFrame, clientAddress: String, listenerName: String, logger: Logger) async -> RequestOutcome {
-        var logger = logger
-        logger[metadataKey: "correlationId"] = "\(frame.header.correlationId)"
-        logger[metadataKey: "api"] = "\(frame.apiKey?.name ?? "key \(frame.rawApiKey)") v\(frame.apiVersion)"
+    public func route(_ frame: RequestFrame, clientAddress: String, listenerName: String, logger connectionLogger: Logger) async -> RequestOutcome {
+        // The request's metadata is added only when something is logged (see RequestContext.logger).
+        var logger: Logger {
+            var logger = connectionLogger
+            logger[metadataKey: "correlationId"] = "\(frame.header.correlationId)"
+            logger[metadataKey: "api"] = "\(frame.apiKey?.name ?? "key \(frame.rawApiKey)") v\(frame.apiVersion)"
+            return logger
+        }
         guard let api = frame.apiKey, let handler = handlers[api] else {
             logger.info("closing connection: request for an API this broker does not serve")
             return .close(reason: "unknown API key \(frame.rawApiKey)")
@@ -46,7 +50,7 @@ public struct RequestRouter: Sendable {
         }
         let context = RequestContext(
             apiKey: api, apiVersion: frame.apiVersion, header: frame.header, clientAddress: clientAddress,
-            listenerName: listenerName, logger: logger)
+            listenerName: listenerName, logger: connectionLogger)
         do {
             return try await handler.handle(decoded, context: context)
         } catch {

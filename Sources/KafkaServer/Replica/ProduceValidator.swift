@@ -66,19 +66,22 @@ public enum ProduceValidator {
                 // Walk the records (decompressing if needed): counts, offset deltas, timestamps, keys.
                 var maxTimestamp = Int64.min
                 var expectedDelta: Int32 = 0
-                var it = try batch.records()
-                while let r = try it.next() {
-                    guard r.offsetDelta == expectedDelta else { return .failure(.invalidRecord) }
+                let appendTime: Int64? = h.timestampType == .logAppendTime ? h.maxTimestamp : nil
+                let refused = try RecordScan.scan(try batch.decompressedRecords(), count: Int(h.recordsCount)) {
+                    offsetDelta, timestampDelta, hasKey -> KafkaError? in
+                    guard offsetDelta == expectedDelta else { return .invalidRecord }
                     expectedDelta += 1
-                    if settings.compacted && r.key == nil { return .failure(.invalidRecord) }
-                    if !settings.logAppendTime && h.timestampType != .logAppendTime {
-                        let t = r.timestamp
+                    if settings.compacted && !hasKey { return .invalidRecord }
+                    let t = appendTime ?? (h.baseTimestamp &+ timestampDelta)
+                    if !settings.logAppendTime && appendTime == nil {
                         if t < now &- settings.timestampBeforeMaxMs || t > now &+ settings.timestampAfterMaxMs {
-                            return .failure(.invalidTimestamp)
+                            return .invalidTimestamp
                         }
                     }
-                    maxTimestamp = max(maxTimestamp, r.timestamp)
+                    maxTimestamp = max(maxTimestamp, t)
+                    return nil
                 }
+                if let refused { return .failure(refused) }
                 guard expectedDelta == h.recordsCount else { return .failure(.invalidRecord) }
                 // The leader's changes, patched in place (the CRC is recomputed only when attributes or
                 // maxTimestamp change).
@@ -155,5 +158,90 @@ public enum ProduceValidator {
         } catch {
             return .failure(.corruptMessage)
         }
+    }
+}
+
+/// The record walk of produce validation: the same framing checks as `RecordIterator` (lengths, varint sizes, key,
+/// value and header framing, no bytes left over), but over the raw bytes, without the key/value/header `ByteBuffer`
+/// slices a `Record` carries. Those slices cost ~8 retain/release pairs per record and made `RecordIterator` ~55 % of
+/// the broker's CPU on a 100 B produce benchmark.
+enum RecordScan {
+    struct Malformed: Error {}
+
+    /// Calls `visit(offsetDelta, timestampDelta, hasKey)` for each of `count` records in `region` (decompressed) and
+    /// stops at the first error it returns. Throws on malformed framing, as `RecordIterator` does.
+    static func scan(
+        _ region: ByteBuffer, count: Int, _ visit: (Int32, Int64, Bool) -> KafkaError?
+    ) throws -> KafkaError? {
+        try region.withUnsafeReadableBytes { bytes throws -> KafkaError? in
+            var at = 0
+            for _ in 0 ..< count {
+                let length = try varint32(bytes, &at)
+                guard length >= 0, Int(length) <= bytes.count - at else { throw Malformed() }
+                let end = at + Int(length)
+                var p = at
+                guard p < end else { throw Malformed() }  // attributes
+                p += 1
+                let timestampDelta = try varint64(bytes, &p, end)
+                let offsetDelta = try varint32(bytes, &p, end)
+                let keyLength = try varint32(bytes, &p, end)
+                if keyLength >= 0 { try skip(Int(keyLength), &p, end) }
+                let valueLength = try varint32(bytes, &p, end)
+                if valueLength >= 0 { try skip(Int(valueLength), &p, end) }
+                let headers = try varint32(bytes, &p, end)
+                guard headers >= 0 else { throw Malformed() }
+                for _ in 0 ..< headers {
+                    let keyBytes = try varint32(bytes, &p, end)
+                    guard keyBytes >= 0 else { throw Malformed() }
+                    try skip(Int(keyBytes), &p, end)
+                    let valueBytes = try varint32(bytes, &p, end)
+                    if valueBytes >= 0 { try skip(Int(valueBytes), &p, end) }
+                }
+                guard p == end else { throw Malformed() }
+                at = end
+                if let error = visit(offsetDelta, timestampDelta, keyLength >= 0) { return error }
+            }
+            guard at == bytes.count else { throw Malformed() }
+            return nil
+        }
+    }
+
+    @inline(__always)
+    private static func skip(_ n: Int, _ p: inout Int, _ end: Int) throws {
+        guard n <= end - p else { throw Malformed() }
+        p += n
+    }
+
+    /// A zigzag varint of at most 5 bytes (bits past 32 dropped, as `readZigZagVarInt32` does).
+    @inline(__always)
+    private static func varint32(_ bytes: UnsafeRawBufferPointer, _ p: inout Int, _ end: Int? = nil) throws -> Int32 {
+        let limit = end ?? bytes.count
+        var raw: UInt32 = 0
+        var shift: UInt32 = 0
+        while shift <= 28 {
+            guard p < limit else { throw Malformed() }
+            let byte = bytes[p]
+            p += 1
+            raw |= UInt32(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return ZigZag.decode(raw) }
+            shift += 7
+        }
+        throw Malformed()
+    }
+
+    /// A zigzag varlong of at most 10 bytes.
+    @inline(__always)
+    private static func varint64(_ bytes: UnsafeRawBufferPointer, _ p: inout Int, _ end: Int) throws -> Int64 {
+        var raw: UInt64 = 0
+        var shift: UInt64 = 0
+        while shift <= 63 {
+            guard p < end else { throw Malformed() }
+            let byte = bytes[p]
+            p += 1
+            raw |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return ZigZag.decode(raw) }
+            shift += 7
+        }
+        throw Malformed()
     }
 }

@@ -237,3 +237,46 @@ extension ReplicaManager {
         }
     }
 }
+
+extension ReplicaManager {
+    /// Appends batches the broker itself wrote (coordinator records): no client validation, offsets assigned.
+    public func appendInternal(_ tp: TopicPartition, records: ByteBuffer) throws {
+        let now = clock()
+        guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
+        var bytes = records
+        try handle.withLog { log in
+            try log.append(&bytes, origin: .leader(epoch: 0), now: now)
+            log.updateHighWatermark(log.logEndOffset)
+        }
+        notifier.notify(tp)
+    }
+
+    /// Calls `body` with the key and value of every record of a partition, from its log start (coordinator load).
+    public func forEachRecord(_ tp: TopicPartition, _ body: (ByteBuffer?, ByteBuffer?) throws -> Void) throws {
+        let now = clock()
+        guard let handle = try logs.log(tp, now: now) else { return }
+        let regions: [ByteBuffer] = try handle.withLog { log in
+            var out: [ByteBuffer] = []
+            var offset = log.logStartOffset
+            while offset < log.logEndOffset {
+                let read = try log.read(from: offset, maxBytes: 1 << 20, now: now)
+                guard let region = read.region else { break }
+                let bytes = try region.bytes()
+                var it = RecordBatchIterator(bytes)
+                var last = offset
+                while let batch = try it.next() { last = batch.header.nextOffset }
+                if last == offset { break }
+                out.append(bytes)
+                offset = last
+            }
+            return out
+        }
+        for bytes in regions {
+            var it = RecordBatchIterator(bytes)
+            while let batch = try it.next() {
+                if batch.header.isControl { continue }
+                try batch.forEachRecord { r in try body(r.key, r.value) }
+            }
+        }
+    }
+}

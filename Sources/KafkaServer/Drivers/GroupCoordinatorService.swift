@@ -1,0 +1,89 @@
+import KafkaCoordinator
+import KafkaMetadata
+import KafkaProtocol
+import KafkaStorage
+import Logging
+import Synchronization
+
+/// The group coordinator of this node: one `GroupShardDriver` per `__consumer_offsets` partition it leads, the
+/// topic created on first use (as Kafka creates it on the first FindCoordinator), groups mapped to partitions as
+/// Kafka maps them (Java's `String.hashCode`, made non-negative, modulo the partition count).
+public final class GroupCoordinatorService: Sendable {
+    public static let topic = "__consumer_offsets"
+    let replicas: ReplicaManager
+    let metadata: MetadataDriver
+    let settings: GroupCoordinatorSettings
+    let coordinatorConfig: GroupCoordinatorConfig
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    private let shards = Mutex<[Int32: GroupShardDriver]>([:])
+
+    init(replicas: ReplicaManager, metadata: MetadataDriver, settings: GroupCoordinatorSettings,
+         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.replicas = replicas
+        self.metadata = metadata
+        self.settings = settings
+        var c = GroupCoordinatorConfig()
+        c.minSessionTimeoutMs = settings.minSessionTimeoutMs
+        c.maxSessionTimeoutMs = settings.maxSessionTimeoutMs
+        c.initialRebalanceDelayMs = Int64(settings.initialRebalanceDelayMs)
+        c.maxGroupSize = Int(settings.maxSize)
+        c.offsetsRetentionMs = settings.offsetsRetentionMs
+        c.offsetsRetentionCheckIntervalMs = settings.offsetsRetentionCheckIntervalMs
+        c.offsetMetadataMaxBytes = Int(settings.offsetMetadataMaxBytes)
+        self.coordinatorConfig = c
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Kafka's partition of a group: `abs(groupId.hashCode()) % partitions` with Java's string hash over UTF-16.
+    public static func partition(for groupId: String, partitions: Int32) -> Int32 {
+        var h: Int32 = 0
+        for unit in groupId.utf16 { h = h &* 31 &+ Int32(unit) }
+        // Kafka's Utils.abs maps Int.MIN_VALUE to 0 rather than overflowing.
+        let positive = h == Int32.min ? 0 : abs(h)
+        return positive % partitions
+    }
+
+    /// Creates `__consumer_offsets` when it does not exist yet; returns its partition count.
+    func ensureTopic() async throws -> Int32 {
+        if let t = metadata.cache.image.topic(named: Self.topic) { return Int32(t.partitions.count) }
+        let spec = CreateTopicSpec(
+            name: Self.topic, numPartitions: settings.offsetsTopicNumPartitions,
+            replicationFactor: settings.offsetsTopicReplicationFactor,
+            configs: [
+                .init(name: "cleanup.policy", value: "compact"),
+                .init(name: "compression.type", value: "producer"),
+                .init(name: "segment.bytes", value: String(settings.offsetsTopicSegmentBytes)),
+            ])
+        let results = try await metadata.run { c, rng in c.createTopics([spec], validateOnly: false, using: &rng) }
+        if let r = results.first, r.error.isFailure, r.error.error != .topicAlreadyExists {
+            logger.error("cannot create \(Self.topic): \(r.error)")
+            throw r.error
+        }
+        logger.info("created \(Self.topic) with \(settings.offsetsTopicNumPartitions) partitions")
+        return Int32(metadata.cache.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.offsetsTopicNumPartitions))
+    }
+
+    /// The shard driver that coordinates `groupId`.
+    func shard(for groupId: String) async throws -> GroupShardDriver {
+        let partitions = try await ensureTopic()
+        return shard(partition: Self.partition(for: groupId, partitions: partitions))
+    }
+
+    func shard(partition: Int32) -> GroupShardDriver {
+        shards.withLock { s in
+            if let d = s[partition] { return d }
+            let d = GroupShardDriver(partition: TopicPartition(Self.topic, partition), config: coordinatorConfig,
+                                     replicas: replicas, clock: clock, logger: logger)
+            s[partition] = d
+            return d
+        }
+    }
+
+    /// Every shard (ListGroups asks them all).
+    func allShards() async throws -> [GroupShardDriver] {
+        let partitions = try await ensureTopic()
+        return (0..<partitions).map { shard(partition: $0) }
+    }
+}

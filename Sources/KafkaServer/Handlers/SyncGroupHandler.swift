@@ -1,0 +1,17 @@
+import KafkaCoordinator
+import KafkaProtocol
+
+/// SyncGroup (key 14), versions 0-5: the leader hands in the assignment, followers wait for theirs.
+struct SyncGroupHandler: ApiHandler {
+    let apiKey = ApiKey.syncGroup
+    let versions: ClosedRange<Int16> = 0...5
+    let context: BrokerContext
+
+    func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
+        let req = request as! SyncGroupRequest
+        if case .syncGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, { .syncGroup($0, req) }) { return .respond(r) }
+        var r = SyncGroupResponse()
+        r.errorCode = coordinatorNotAvailable
+        return .respond(r)
+    }
+}
