@@ -29,13 +29,14 @@ struct FetchHandler: ApiHandler {
             if let name { for p in t.partitions { partitions.insert(TopicPartition(name, p.partition)) } }
         }
         while true {
+            let seen = context.replicas.notifier.appendCount(partitions)
             let (response, bytes, slices) = read(req, version: rc.apiVersion)
             let remaining = deadline - context.clock()
             if bytes >= minBytes || remaining <= 0 || response.errorCode != 0 {
                 return slices.isEmpty ? .respond(response) : .respondWithFileSlices(response, slices)
             }
             for s in slices { close(s.descriptor) }
-            await context.replicas.notifier.wait(for: partitions, timeoutMs: remaining)
+            await context.replicas.notifier.wait(for: partitions, since: seen, timeoutMs: remaining)
         }
     }
 

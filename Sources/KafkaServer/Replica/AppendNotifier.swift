@@ -11,13 +11,21 @@ public final class AppendNotifier: Sendable {
     private struct State {
         var nextId: UInt64 = 0
         var waiters: [UInt64: Waiter] = [:]
+        /// Appends seen per partition, so a fetch can tell whether data arrived between its read and its wait.
+        var appends: [TopicPartition: UInt64] = [:]
     }
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Returns when one of `partitions` is appended to, or after `timeoutMs`, whichever comes first.
-    public func wait(for partitions: Set<TopicPartition>, timeoutMs: Int64) async {
+    /// A count of the appends to `partitions` so far; pass it to `wait` to catch appends made after it was taken.
+    public func appendCount(_ partitions: Set<TopicPartition>) -> UInt64 {
+        state.withLock { s in partitions.reduce(0) { $0 &+ (s.appends[$1] ?? 0) } }
+    }
+
+    /// Returns when one of `partitions` is appended to (or already was since `since` was taken with
+    /// `appendCount`), or after `timeoutMs`, whichever comes first.
+    public func wait(for partitions: Set<TopicPartition>, since: UInt64? = nil, timeoutMs: Int64) async {
         guard timeoutMs > 0, !partitions.isEmpty else { return }
         let id = state.withLock { s -> UInt64 in
             s.nextId += 1
@@ -28,9 +36,13 @@ public final class AppendNotifier: Sendable {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                         let cancelled = Task.isCancelled
-                        self.state.withLock { s in
-                            if cancelled { c.resume() } else { s.waiters[id] = Waiter(partitions: partitions, continuation: c) }
+                        let resumeNow = self.state.withLock { s -> Bool in
+                            let seen = partitions.reduce(UInt64(0)) { $0 &+ (s.appends[$1] ?? 0) }
+                            if cancelled || (since != nil && seen != since) { return true }
+                            s.waiters[id] = Waiter(partitions: partitions, continuation: c)
+                            return false
                         }
+                        if resumeNow { c.resume() }
                     }
                 } onCancel: {
                     self.resume(id)
@@ -48,6 +60,7 @@ public final class AppendNotifier: Sendable {
     /// Data was appended to `partition`: wake every fetch waiting on it.
     public func notify(_ partition: TopicPartition) {
         let woken = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.appends[partition, default: 0] &+= 1
             guard !s.waiters.isEmpty else { return [] }
             var out: [CheckedContinuation<Void, Never>] = []
             for (id, w) in s.waiters where w.partitions.contains(partition) {
