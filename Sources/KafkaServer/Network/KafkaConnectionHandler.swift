@@ -1,6 +1,7 @@
 import KafkaProtocol
 import Logging
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var logger: Logger
     private var continuation: AsyncStream<RequestFrame>.Continuation?
     private var worker: Task<Void, Never>?
+    /// Requests read but not yet answered. Past `pauseAt` the connection stops reading (Kafka mutes a connection
+    /// with a request in flight; a little pipelining is kept for throughput), and reads resume below `resumeAt`.
+    private let queued = QueueDepth()
+    static let pauseAt = 64
+    static let resumeAt = 16
 
     init(router: RequestRouter, listenerName: String, logger: Logger) {
         self.router = router
@@ -36,10 +42,15 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let router = self.router
         let listenerName = self.listenerName
         let logger = self.logger
+        let queued = self.queued
+        let resumeAt = Self.resumeAt
         worker = Task {
             for await frame in stream {
                 let outcome = await router.route(frame, clientAddress: client, listenerName: listenerName, logger: logger)
                 if !ResponseWriter.deliver(outcome, for: frame, on: channel, logger: logger) { return }
+                if queued.value.subtract(1, ordering: .relaxed).newValue == resumeAt {
+                    channel.setOption(.autoRead, value: true).whenFailure { _ in }
+                }
             }
         }
         context.fireChannelActive()
@@ -48,7 +59,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         do {
-            continuation?.yield(try RequestFrame(parsing: frame))
+            let request = try RequestFrame(parsing: frame)
+            if queued.value.add(1, ordering: .relaxed).newValue == Self.pauseAt {
+                context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+            }
+            continuation?.yield(request)
         } catch {
             logger.info("closing connection: unreadable request header: \(error)")
             context.close(promise: nil)
@@ -130,4 +145,9 @@ enum ResponseWriter {
         }
         channel.flush()
     }
+}
+
+/// The number of a connection's requests in flight, shared by the event loop and the connection's task.
+final class QueueDepth: Sendable {
+    let value = Atomic<Int>(0)
 }
