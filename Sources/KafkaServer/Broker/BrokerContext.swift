@@ -12,6 +12,7 @@ public final class BrokerContext: Sendable {
     public let metadata: MetadataDriver
     public let replicas: ReplicaManager
     public let groups: GroupCoordinatorService
+    public let transactions: TransactionCoordinatorService
     public let clock: @Sendable () -> Int64
     public let logger: Logger
     let producerIds = ProducerIdSource()
@@ -25,6 +26,7 @@ public final class BrokerContext: Sendable {
         self.replicas = replicas
         self.groups = GroupCoordinatorService(
             replicas: replicas, metadata: metadata, settings: config.groups, clock: clock, logger: logger)
+        self.transactions = TransactionCoordinatorService(settings: config.transactions)
         self.clock = clock
         self.logger = logger
     }

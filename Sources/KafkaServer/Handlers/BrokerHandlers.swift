@@ -35,6 +35,11 @@ public enum BrokerHandlers {
             ListGroupsHandler(context: context),
             DeleteGroupsHandler(context: context),
             OffsetDeleteHandler(context: context),
+            AddPartitionsToTxnHandler(context: context),
+            AddOffsetsToTxnHandler(context: context),
+            EndTxnHandler(context: context),
+            DescribeTransactionsHandler(context: context),
+            ListTransactionsHandler(context: context),
         ]
         let router = RequestRouter(handlers: handlers)
         box.router = router

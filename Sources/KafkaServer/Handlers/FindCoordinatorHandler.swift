@@ -2,9 +2,8 @@ import KafkaProtocol
 
 /// FindCoordinator (key 10), versions 0-6 (batched keys from v4, KIP-699).
 ///
-/// Groups (key type 0): this node, which leads every `__consumer_offsets` partition; the topic is created on first
-/// use, as Kafka does. Transactions (key type 1): the transaction coordinator is not there yet, so
-/// COORDINATOR_NOT_AVAILABLE, as Kafka answers while it is unavailable; clients retry.
+/// Groups (key type 0) and transactions (key type 1): this node, which leads every `__consumer_offsets` and
+/// `__transaction_state` partition; the topic is created on first use, as Kafka does. Share groups (2): not served.
 struct FindCoordinatorHandler: ApiHandler {
     let apiKey = ApiKey.findCoordinator
     let versions: ClosedRange<Int16> = 0...6
@@ -18,13 +17,15 @@ struct FindCoordinatorHandler: ApiHandler {
         }
         var error = KafkaError.none
         var message: String? = nil
-        if keyType != 0 {
-            error = keyType == 1 ? .coordinatorNotAvailable : .invalidRequest
-            message = keyType == 1 ? "The coordinator is not available." : "Unknown coordinator type \(keyType)"
+        if keyType != 0 && keyType != 1 {
+            error = .invalidRequest
+            message = "Unknown coordinator type \(keyType)"
         } else if endpoint == nil {
             error = .coordinatorNotAvailable
         } else {
-            do { _ = try await context.groups.ensureTopic() } catch let creation {
+            do {
+                if keyType == 0 { _ = try await context.groups.ensureTopic() } else { _ = try await context.transactions.ensureTopic(context) }
+            } catch let creation {
                 rc.logger.error("cannot create the offsets topic: \(creation)")
                 error = .coordinatorNotAvailable
                 message = "The coordinator is not available."

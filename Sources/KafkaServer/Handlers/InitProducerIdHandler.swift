@@ -1,10 +1,11 @@
+import KafkaCoordinator
 import KafkaProtocol
 
 /// InitProducerId (key 22), versions 0-5 (v6, unstable upstream, is not served).
 ///
 /// Idempotent producers (no transactional id) get a fresh producer id, epoch 0, from blocks the controller
-/// allocates. A transactional id needs the transaction coordinator, which is not there yet: answered
-/// COORDINATOR_NOT_AVAILABLE, as Kafka answers while its coordinator is unavailable.
+/// allocates. A transactional id goes to its transaction coordinator shard (epoch bump, fencing, aborting the
+/// previous producer's open transaction first).
 struct InitProducerIdHandler: ApiHandler {
     let apiKey = ApiKey.initProducerId
     let versions: ClosedRange<Int16> = 0...5
@@ -13,7 +14,10 @@ struct InitProducerIdHandler: ApiHandler {
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         let req = request as! InitProducerIdRequest
         var response = InitProducerIdResponse()
-        if req.transactionalId != nil {
+        if let id = req.transactionalId {
+            if case .initProducerId(let r)? = await coordinateTransaction(context, rc, transactionalId: id, { .initProducerId($0, req) }) {
+                return .respond(r)
+            }
             response.errorCode = KafkaError.coordinatorNotAvailable.code
             return .respond(response)
         }

@@ -9,11 +9,40 @@ struct OffsetCommitHandler: ApiHandler {
     let context: BrokerContext
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! OffsetCommitRequest
+        var req = request as! OffsetCommitRequest
         if rc.apiVersion >= 10 { await syncTopicIds(context, groupId: req.groupId) }
-        if case .offsetCommit(let r)? = await coordinate(context, rc, groupId: req.groupId, { .offsetCommit($0, req) }) { return .respond(r) }
+        // As Kafka's KafkaApis: topics named (v0-9) that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION
+        // without reaching the coordinator (v10 topic ids are resolved, or refused, by the shard).
+        var unknown: [OffsetCommitResponse.OffsetCommitResponseTopic] = []
+        if rc.apiVersion < 10 {
+            let image = context.image
+            let (known, missing) = (req.topics.filter { image.topic(named: $0.name) != nil },
+                                    req.topics.filter { image.topic(named: $0.name) == nil })
+            unknown = missing.map { t in
+                var tr = OffsetCommitResponse.OffsetCommitResponseTopic()
+                tr.name = t.name
+                tr.partitions = t.partitions.map { p in
+                    var pr = OffsetCommitResponse.OffsetCommitResponsePartition()
+                    pr.partitionIndex = p.partitionIndex
+                    pr.errorCode = KafkaError.unknownTopicOrPartition.code
+                    return pr
+                }
+                return tr
+            }
+            if !unknown.isEmpty && known.isEmpty {
+                var r = OffsetCommitResponse()
+                r.topics = unknown
+                return .respond(r)
+            }
+            req.topics = known
+        }
+        let forwarded = req
+        if case .offsetCommit(var r)? = await coordinate(context, rc, groupId: req.groupId, { .offsetCommit($0, forwarded) }) {
+            r.topics = unknown + r.topics
+            return .respond(r)
+        }
         var r = OffsetCommitResponse()
-        r.topics = req.topics.map { t in
+        r.topics = unknown + req.topics.map { t in
             var tr = OffsetCommitResponse.OffsetCommitResponseTopic()
             tr.name = t.name
             tr.topicId = t.topicId

@@ -1,0 +1,179 @@
+import KafkaCoordinator
+import KafkaProtocol
+import KafkaStorage
+import Logging
+import NIOCore
+
+/// Runs one `TransactionCoordinatorShard` (the coordinator of one `__transaction_state` partition): loads it by
+/// replaying the partition, serves events one at a time, commits their records before replying, writes the
+/// transaction markers the shard asks for into the partitions of the transaction (all local on a single node) and
+/// reports them written, fetches producer id blocks from the controller, and runs the shard's timers.
+actor TransactionShardDriver {
+    let partition: TopicPartition
+    private var shard: TransactionCoordinatorShard
+    private let context: BrokerContext
+    private var loaded = false
+    private var nextRequestId: UInt64 = 0
+    private var waiting: [UInt64: CheckedContinuation<TxnResponse?, Never>] = [:]
+    private var timers: [TxnTimerKey: Task<Void, Never>] = [:]
+    private var fetchingIds = false
+
+    init(partition: TopicPartition, config: TransactionCoordinatorConfig, context: BrokerContext) {
+        self.partition = partition
+        self.shard = TransactionCoordinatorShard(config: config, coordinatorEpoch: 0)
+        self.context = context
+    }
+
+    func request(apiVersion: Int16, clientId: String, clientHost: String,
+                 _ makeEvent: @Sendable (KafkaCoordinator.RequestContext) -> TxnEvent) async -> TxnResponse? {
+        do { try loadIfNeeded() } catch {
+            context.logger.error("cannot load \(partition): \(error)")
+            return nil
+        }
+        nextRequestId += 1
+        let ctx = KafkaCoordinator.RequestContext(requestId: nextRequestId, apiVersion: apiVersion, clientId: clientId, clientHost: clientHost)
+        let event = makeEvent(ctx)
+        return await withCheckedContinuation { (c: CheckedContinuation<TxnResponse?, Never>) in
+            waiting[ctx.requestId] = c
+            run(event)
+        }
+    }
+
+    private func loadIfNeeded() throws {
+        guard !loaded else { return }
+        try context.replicas.forEachRecord(partition) { key, value in
+            guard let key else { return }
+            shard.replay(try TransactionLogRecord(key: key, value: value))
+        }
+        loaded = true
+        apply(shard.onLoaded(now: context.clock()), replayed: true)
+    }
+
+    private func run(_ event: TxnEvent) {
+        apply(shard.handle(event, now: context.clock()), replayed: false)
+    }
+
+    private func apply(_ result: TxnResult, replayed: Bool) {
+        var failed = false
+        if !result.records.isEmpty && !replayed {
+            do {
+                var builder = RecordBatchBuilder()
+                let now = context.clock()
+                for r in result.records { try builder.append(timestamp: now, key: try r.encodeKey(), value: try r.encodeValue()) }
+                try context.replicas.appendInternal(partition, records: try builder.build())
+                for r in result.records { shard.replay(r) }
+            } catch {
+                context.logger.error("cannot write to \(partition): \(error)")
+                failed = true
+            }
+        }
+        for reply in result.replies {
+            waiting.removeValue(forKey: reply.requestId)?.resume(returning: failed ? nil : reply.response)
+        }
+        if !failed {
+            for marker in result.markers { writeMarkers(marker) }
+        }
+        for timer in result.timers {
+            switch timer {
+            case .schedule(let key, let deadline):
+                timers[key]?.cancel()
+                let delay = max(0, deadline - context.clock())
+                timers[key] = Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(delay))
+                    guard !Task.isCancelled else { return }
+                    await self?.fire(key)
+                }
+            case .cancel(let key):
+                timers.removeValue(forKey: key)?.cancel()
+            }
+        }
+        if result.needsProducerIds && !fetchingIds {
+            fetchingIds = true
+            Task { await self.allocateProducerIds() }
+        }
+    }
+
+    private func fire(_ key: TxnTimerKey) {
+        timers[key] = nil
+        run(.timerFired(key))
+    }
+
+    private func allocateProducerIds() async {
+        let nodeId = context.nodeId
+        let epoch = context.image.brokers[nodeId]?.epoch ?? -1
+        do {
+            let block = try await context.metadata.run { c, _ in c.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch) }
+            fetchingIds = false
+            if block.error.isSuccess {
+                run(.producerIdsAllocated(block.firstProducerId..<(block.firstProducerId + Int64(block.count))))
+            }
+        } catch {
+            fetchingIds = false
+            context.logger.error("producer id allocation for transactions failed: \(error)")
+        }
+    }
+
+    /// WriteTxnMarkers, done locally: a COMMIT or ABORT control batch appended to every partition of the
+    /// transaction (the partition's producer state closes the transaction and, for aborts, indexes it).
+    private func writeMarkers(_ m: MarkerRequest) {
+        let now = context.clock()
+        for p in m.partitions {
+            let tp = TopicPartition(p.topic, p.partition)
+            do {
+                let marker = EndTransactionMarker(commit: m.result == .commit, coordinatorEpoch: m.coordinatorEpoch)
+                let batch = try RecordBatchBuilder.endTransactionMarker(marker, producerId: m.producerId, producerEpoch: m.producerEpoch, timestamp: now)
+                try context.replicas.appendInternal(tp, records: batch)
+            } catch StorageError.notFound {
+                // The topic was deleted meanwhile: nothing to mark, as Kafka skips partitions that are gone.
+            } catch {
+                context.logger.error("cannot write the \(m.result) marker of \(m.transactionalId) to \(tp): \(error)")
+            }
+        }
+        run(.markersWritten(transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, result: m.result))
+    }
+}
+
+/// The transaction coordinator of this node: one shard driver per `__transaction_state` partition, the topic created
+/// on first use, transactional ids mapped to partitions as Kafka maps them.
+public final class TransactionCoordinatorService: Sendable {
+    public static let topic = "__transaction_state"
+    private let shards = SendableBox<[Int32: TransactionShardDriver]>([:])
+    let settings: TransactionSettings
+
+    init(settings: TransactionSettings) { self.settings = settings }
+
+    func ensureTopic(_ context: BrokerContext) async throws -> Int32 {
+        if let t = context.image.topic(named: Self.topic) { return Int32(t.partitions.count) }
+        let spec = CreateTopicSpecFactory.internalTopic(
+            Self.topic, partitions: settings.stateLogNumPartitions, replicationFactor: settings.stateLogReplicationFactor,
+            configs: [("cleanup.policy", "compact"), ("compression.type", "uncompressed"),
+                      ("min.insync.replicas", String(settings.stateLogMinIsr)), ("segment.bytes", String(settings.stateLogSegmentBytes))])
+        let results = try await context.metadata.run { c, rng in c.createTopics([spec], validateOnly: false, using: &rng) }
+        if let r = results.first, r.error.isFailure, r.error.error != .topicAlreadyExists { throw r.error }
+        return Int32(context.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.stateLogNumPartitions))
+    }
+
+    func shard(for transactionalId: String, _ context: BrokerContext) async throws -> TransactionShardDriver {
+        let partitions = try await ensureTopic(context)
+        return shard(index: GroupCoordinatorService.partition(for: transactionalId, partitions: partitions), context)
+    }
+
+    /// Every shard (ListTransactions asks them all).
+    func allShards(_ context: BrokerContext) async throws -> [TransactionShardDriver] {
+        let partitions = try await ensureTopic(context)
+        return (0..<partitions).map { shard(index: $0, context) }
+    }
+
+    private func shard(index: Int32, _ context: BrokerContext) -> TransactionShardDriver {
+        shards.withLock { s in
+            if let d = s[index] { return d }
+            var config = TransactionCoordinatorConfig()
+            config.maxTransactionTimeoutMs = settings.maxTimeoutMs
+            config.transactionalIdExpirationMs = Int64(settings.transactionalIdExpirationMs)
+            config.offsetsTopicPartitionCount = context.config.groups.offsetsTopicNumPartitions
+            let d = TransactionShardDriver(partition: TopicPartition(Self.topic, index), config: config, context: context)
+            s[index] = d
+            return d
+        }
+    }
+}
