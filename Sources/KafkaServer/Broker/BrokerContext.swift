@@ -16,6 +16,8 @@ public final class BrokerContext: Sendable {
     public let clock: @Sendable () -> Int64
     public let logger: Logger
     let producerIds = ProducerIdSource()
+    /// Incremental fetch sessions (KIP-227).
+    let fetchSessions = SendableBox(FetchSessionCache())
 
     init(config: BrokerConfig, clusterId: String, metadata: MetadataDriver, replicas: ReplicaManager,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {

@@ -10,10 +10,10 @@ import Glibc
 ///
 /// Long poll on max.wait.ms / min.bytes (woken by appends), response max.bytes and partition max bytes with the
 /// first partition always getting at least one whole batch, isolation level (read_committed stops at the last
-/// stable offset and lists aborted transactions), topic ids from v13. Fetch sessions (KIP-227): every request is
-/// served as a full fetch and answered with session id 0, which clients treat as "no session" and keep sending
-/// full requests. Versions 0-3 get the batches down-converted to magic 0 (v0-1) or magic 1 (v2-3).
-/// Records go out with sendfile (v4+). Leaves out: follower fetches (replication), preferred read replicas.
+/// stable offset and lists aborted transactions), topic ids from v13, incremental fetch sessions (KIP-227, v7+:
+/// the session remembers the partitions, incremental responses carry only partitions with news). Records go out
+/// with sendfile (v4+); versions 0-3 get them down-converted to magic 0 (v0-1) or magic 1 (v2-3). Leaves out:
+/// follower fetches (replication), preferred read replicas.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -21,54 +21,87 @@ struct FetchHandler: ApiHandler {
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         let req = request as! FetchRequest
+        let version = rc.apiVersion
+        let image = context.image
+        let requested = req.topics.flatMap { t in
+            t.partitions.map { p in
+                FetchTarget(topic: version >= 13 ? image.topic(id: t.topicId)?.name : t.topic, topicId: t.topicId,
+                            requestTopic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset,
+                            maxBytes: p.partitionMaxBytes)
+            }
+        }
+        let plan: FetchSessionCache.Plan
+        if version >= 7 {
+            let forgotten = req.forgottenTopicsData.flatMap { f in
+                f.partitions.map { FetchSessionCache.Key(topic: f.topic, topicId: f.topicId, partition: $0) }
+            }
+            let now = context.clock()
+            plan = context.fetchSessions.withLock {
+                $0.plan(sessionId: req.sessionId, epoch: req.sessionEpoch, targets: requested, forgotten: forgotten, now: now)
+            }
+        } else {
+            plan = .full(targets: requested, sessionId: 0)
+        }
+        let targets: [FetchTarget]
+        let sessionId: Int32
+        let incremental: Bool
+        switch plan {
+        case .error(let e):
+            var response = FetchResponse()
+            response.errorCode = e.code
+            response.sessionId = req.sessionId
+            return .respond(response)
+        case .full(let t, let id): (targets, sessionId, incremental) = (t, id, false)
+        case .incremental(let t, let id): (targets, sessionId, incremental) = (t, id, true)
+        }
+
         let deadline = context.clock() + Int64(max(0, req.maxWaitMs))
         let minBytes = max(0, Int(req.minBytes))
-        var partitions: Set<TopicPartition> = []
-        for t in req.topics {
-            let name = rc.apiVersion >= 13 ? context.image.topic(id: t.topicId)?.name : t.topic
-            if let name { for p in t.partitions { partitions.insert(TopicPartition(name, p.partition)) } }
-        }
+        let partitions = Set(targets.compactMap { t in t.topic.map { TopicPartition($0, t.partition) } })
         while true {
-            let seen = context.replicas.notifier.appendCount(partitions)
-            let (response, bytes, slices) = read(req, version: rc.apiVersion)
+            let seenCount = context.replicas.notifier.appendCount(partitions)
+            let result = read(req, targets: targets, version: version, sessionId: sessionId, incremental: incremental)
             let remaining = deadline - context.clock()
-            if bytes >= minBytes || remaining <= 0 || response.errorCode != 0 {
-                return slices.isEmpty ? .respond(response) : .respondWithFileSlices(response, slices)
+            if result.bytes >= minBytes || remaining <= 0 || result.news {
+                if sessionId != 0 {
+                    context.fetchSessions.withLock { $0.commit(sessionId: sessionId, seen: result.seen) }
+                }
+                return result.slices.isEmpty ? .respond(result.response) : .respondWithFileSlices(result.response, result.slices)
             }
-            for s in slices { close(s.descriptor) }
-            await context.replicas.notifier.wait(for: partitions, since: seen, timeoutMs: remaining)
+            for s in result.slices { close(s.descriptor) }
+            await context.replicas.notifier.wait(for: partitions, since: seenCount, timeoutMs: remaining)
         }
     }
 
-    private func read(_ req: FetchRequest, version: Int16) -> (FetchResponse, Int, [FileSlice]) {
+    private struct ReadResult {
+        var response = FetchResponse()
+        var bytes = 0
+        var slices: [FileSlice] = []
+        var seen: [(FetchSessionCache.Key, FetchSessionCache.Seen)] = []
+        /// A partition failed: answered at once rather than held for min.bytes.
+        var news = false
+    }
+
+    private func read(_ req: FetchRequest, targets: [FetchTarget], version: Int16, sessionId: Int32, incremental: Bool) -> ReadResult {
         // Versions 4+ send the log's bytes as stored: straight from the segment file with sendfile (plaintext
         // listeners are the only ones there are). Older versions need the bytes in memory to down-convert them.
         let zeroCopy = version >= 4
-        var slices: [FileSlice] = []
         let image = context.image
         let readCommitted = version >= 4 && req.isolationLevel == 1
         var budget = version >= 3 ? Int(req.maxBytes) : Int.max
         if budget <= 0 { budget = Int.max }
-        var total = 0
         var first = true
-        var response = FetchResponse()
-        response.sessionId = 0
-        for t in req.topics {
-            var tr = FetchResponse.FetchableTopicResponse()
-            tr.topic = t.topic
-            tr.topicId = t.topicId
-            let topic = version >= 13 ? image.topic(id: t.topicId) : image.topic(named: t.topic)
-            for p in t.partitions {
-                var pd = FetchResponse.PartitionData()
-                pd.partitionIndex = p.partition
-                guard let topic, topic.partitions[p.partition] != nil else {
-                    pd.errorCode = (version >= 13 && topic == nil ? KafkaError.unknownTopicId : .unknownTopicOrPartition).code
-                    tr.partitions.append(pd)
-                    continue
-                }
-                let maxBytes = min(max(0, Int(p.partitionMaxBytes)), budget)
+        var out = ReadResult()
+        out.response.sessionId = sessionId
+        var topicIndex: [String: Int] = [:]
+        for t in targets {
+            var pd = FetchResponse.PartitionData()
+            pd.partitionIndex = t.partition
+            var data = false
+            if let name = t.topic, image.topic(named: name)?.partitions[t.partition] != nil {
+                let maxBytes = min(max(0, Int(t.maxBytes)), budget)
                 let r = context.replicas.read(
-                    TopicPartition(topic.name, p.partition), offset: p.fetchOffset, maxBytes: maxBytes,
+                    TopicPartition(name, t.partition), offset: t.fetchOffset, maxBytes: maxBytes,
                     readCommitted: readCommitted, minOneBatch: first, zeroCopy: zeroCopy)
                 pd.errorCode = r.error.code
                 pd.highWatermark = r.highWatermark
@@ -83,24 +116,47 @@ struct FetchHandler: ApiHandler {
                     }
                 }
                 if let slice = r.fileSlice {
-                    pd.records = FileSlice.placeholder(slices.count)
-                    slices.append(slice)
-                    total += slice.length
+                    pd.records = FileSlice.placeholder(out.slices.count)
+                    out.slices.append(slice)
+                    out.bytes += slice.length
                     budget = max(0, budget - slice.length)
                     first = false
+                    data = true
                 } else if var records = r.records, records.readableBytes > 0 {
                     if version < 4 { records = DownConverter.convert(records, fetchVersion: version) }
                     pd.records = records
-                    total += records.readableBytes
+                    out.bytes += records.readableBytes
                     budget = max(0, budget - records.readableBytes)
                     first = false
+                    data = true
                 } else {
                     pd.records = ByteBuffer()
                 }
-                tr.partitions.append(pd)
+            } else {
+                pd.errorCode = (version >= 13 && t.topic == nil ? KafkaError.unknownTopicId : .unknownTopicOrPartition).code
+                pd.records = ByteBuffer()
             }
-            response.responses.append(tr)
+            let seen = FetchSessionCache.Seen(highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset,
+                                              logStartOffset: pd.logStartOffset)
+            // An error (unknown partition, offset out of range) completes the fetch at once, as in Kafka's
+            // delayed fetch; a moved watermark alone is reported with the next response.
+            if pd.errorCode != 0 { out.news = true }
+            if incremental {
+                let changed = context.fetchSessions.withLock { $0.hasNews(sessionId: sessionId, key: t.key, seen: seen) }
+                guard data || pd.errorCode != 0 || changed else { continue }
+            }
+            if sessionId != 0 { out.seen.append((t.key, seen)) }
+            if let i = topicIndex[t.key.topic + "/" + t.topicId.base64] {
+                out.response.responses[i].partitions.append(pd)
+            } else {
+                var tr = FetchResponse.FetchableTopicResponse()
+                tr.topic = t.requestTopic
+                tr.topicId = t.topicId
+                tr.partitions = [pd]
+                topicIndex[t.key.topic + "/" + t.topicId.base64] = out.response.responses.count
+                out.response.responses.append(tr)
+            }
         }
-        return (response, total, slices)
+        return out
     }
 }
