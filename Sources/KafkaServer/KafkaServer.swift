@@ -1,1 +1,0 @@
-// KafkaServer: listeners, handlers, drivers of the pure cores, configuration.
