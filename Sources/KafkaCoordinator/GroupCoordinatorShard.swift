@@ -19,6 +19,8 @@ public struct GroupCoordinatorShard: Sendable {
     /// Topic ids known from the metadata image, for OffsetCommit/OffsetFetch v10 (which name topics by id).
     var topicNamesById: [KafkaUUID: String] = [:]
     var topicIdsByName: [String: KafkaUUID] = [:]
+    /// Offsets committed by open transactions, pending until their marker (Shard+TxnOffsetCommit).
+    public internal(set) var pendingTransactionalOffsets = PendingTransactionalOffsets()
 
     /// Effects of the event being handled.
     var out = GroupResult()
@@ -50,6 +52,8 @@ public struct GroupCoordinatorShard: Sendable {
         case .listGroups(let ctx, let req): listGroups(ctx, req)
         case .deleteGroups(let ctx, let req): deleteGroups(ctx, req)
         case .offsetDelete(let ctx, let req): offsetDelete(ctx, req)
+        case .txnOffsetCommit(let ctx, let req): txnOffsetCommit(ctx, req)
+        case .transactionCompleted(let producerId, _, let committed): completeTransaction(producerId: producerId, committed: committed)
         case .timerFired(let key): timerFired(key)
         }
         let result = out
@@ -80,6 +84,7 @@ public struct GroupCoordinatorShard: Sendable {
         switch record.payload {
         case .offsetCommit(let group, let topic, let partition, let value):
             let tp = GroupTopicPartition(topic, partition)
+            pendingTransactionalOffsets.regularCommitReplayed(group: group, tp, deleted: value == nil)
             if let value {
                 // Offsets imply a group; without metadata it is a simple (offsets-only) group.
                 if groups[group] == nil { groups[group] = ClassicGroup(groupId: group) }

@@ -32,6 +32,10 @@ public enum GroupEvent: Sendable {
     case listGroups(RequestContext, ListGroupsRequest)
     case deleteGroups(RequestContext, DeleteGroupsRequest)
     case offsetDelete(RequestContext, OffsetDeleteRequest)
+    /// TxnOffsetCommit: offsets committed inside a transaction, pending until its marker (Shard+TxnOffsetCommit).
+    case txnOffsetCommit(RequestContext, TxnOffsetCommitRequest)
+    /// The COMMIT (`committed`) or ABORT marker of a producer's transaction was written to this shard's partition.
+    case transactionCompleted(producerId: Int64, producerEpoch: Int16, committed: Bool)
     /// A timer the shard scheduled has reached its deadline. Stale or cancelled timers are ignored, so the
     /// driver need not be exact about cancellation races.
     case timerFired(TimerKey)
@@ -49,6 +53,7 @@ public enum GroupResponse: Sendable {
     case listGroups(ListGroupsResponse)
     case deleteGroups(DeleteGroupsResponse)
     case offsetDelete(OffsetDeleteResponse)
+    case txnOffsetCommit(TxnOffsetCommitResponse)
 
     /// The top-level (or, for batched APIs, the first) error code; handy in tests and logs.
     public var errorCode: Int16 {
@@ -63,6 +68,7 @@ public enum GroupResponse: Sendable {
         case .listGroups(let r): return r.errorCode
         case .deleteGroups(let r): return r.results.first { $0.errorCode != 0 }?.errorCode ?? 0
         case .offsetDelete(let r): return r.errorCode != 0 ? r.errorCode : (r.topics.flatMap(\.partitions).first { $0.errorCode != 0 }?.errorCode ?? 0)
+        case .txnOffsetCommit(let r): return r.topics.flatMap(\.partitions).first { $0.errorCode != 0 }?.errorCode ?? 0
         }
     }
 }
@@ -103,6 +109,9 @@ public struct GroupResult: Sendable {
     public var records: [CoordinatorRecord] = []
     public var replies: [GroupReply] = []
     public var timers: [TimerAction] = []
+    /// Set when `records` belong to a transaction: the driver writes them as one transactional batch of this
+    /// producer and replays them with `replayTransactional` (they stay pending until the transaction's marker).
+    public var transactional: TransactionalProducer?
 
     public init() {}
 

@@ -61,7 +61,7 @@ extension GroupCoordinatorShard {
                 response.groups.append(rg)
             }
         }
-        // require_stable (KIP-447) only waits on pending transactional commits, which this shard has none of.
+        if req.requireStable { markUnstableOffsets(&response, apiVersion: ctx.apiVersion, groupId: req.groupId) }
         reply(ctx, .offsetFetch(response))
     }
 

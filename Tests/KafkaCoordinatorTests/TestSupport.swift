@@ -27,7 +27,11 @@ struct Harness {
             let value = try! record.encodeValue()
             log.append((key, value))
             let decoded = try! CoordinatorRecord(key: key, value: value)
-            shard.replay(decoded)
+            if let p = result.transactional {
+                shard.replayTransactional(decoded, producerId: p.producerId, producerEpoch: p.producerEpoch)
+            } else {
+                shard.replay(decoded)
+            }
         }
         for r in result.replies {
             #expect(replies[r.requestId] == nil, "two replies to request \(r.requestId)")

@@ -81,6 +81,12 @@ public final class GroupCoordinatorService: Sendable {
         }
     }
 
+    /// Tells the shard of `__consumer_offsets-<partition>` that the transaction marker of a producer was written
+    /// there (the transaction coordinator writes it): its transactional offsets become visible or are dropped.
+    func transactionCompleted(partition: Int32, producerId: Int64, producerEpoch: Int16, committed: Bool) async {
+        await shard(partition: partition).transactionCompleted(producerId: producerId, producerEpoch: producerEpoch, committed: committed)
+    }
+
     /// Every shard (ListGroups asks them all).
     func allShards() async throws -> [GroupShardDriver] {
         let partitions = try await ensureTopic()

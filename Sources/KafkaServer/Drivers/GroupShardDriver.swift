@@ -49,9 +49,21 @@ actor GroupShardDriver {
     private func loadIfNeeded() throws {
         guard !loaded else { return }
         var count = 0
-        try replicas.forEachRecord(partition) { key, value in
-            guard let key else { return }
-            shard.replay(try CoordinatorRecord(key: key, value: value))
+        // Records of transactional batches (transactional offset commits) stay pending until their producer's
+        // marker follows in the log.
+        try replicas.forEachEntry(partition) { entry in
+            switch entry {
+            case .record(let key, let value, let producer):
+                guard let key else { return }
+                let record = try CoordinatorRecord(key: key, value: value)
+                if let producer {
+                    shard.replayTransactional(record, producerId: producer.producerId, producerEpoch: producer.producerEpoch)
+                } else {
+                    shard.replay(record)
+                }
+            case .marker(let producerId, let producerEpoch, let commit):
+                shard.replayEndTransactionMarker(producerId: producerId, producerEpoch: producerEpoch, committed: commit)
+            }
             count += 1
         }
         loaded = true
@@ -66,15 +78,34 @@ actor GroupShardDriver {
 
     private func apply(_ result: GroupResult, alreadyReplayed: Bool) {
         var failed = false
+        var refused: KafkaError?
         if !result.records.isEmpty && !alreadyReplayed {
             do {
-                var builder = RecordBatchBuilder()
                 let now = clock()
-                for record in result.records {
-                    try builder.append(timestamp: now, key: try record.encodeKey(), value: try record.encodeValue())
+                if let producer = result.transactional {
+                    // A transactional offset commit: one transactional batch of the producer (no sequence, as
+                    // Kafka's coordinators write), pending in the shard until the transaction's marker.
+                    var builder = RecordBatchBuilder(producerId: producer.producerId, producerEpoch: producer.producerEpoch,
+                                                     baseSequence: -1, isTransactional: true)
+                    for record in result.records {
+                        try builder.append(timestamp: now, key: try record.encodeKey(), value: try record.encodeValue())
+                    }
+                    try replicas.appendInternalTransactional(partition, records: try builder.build(),
+                                                             producerId: producer.producerId, producerEpoch: producer.producerEpoch)
+                    for record in result.records {
+                        shard.replayTransactional(record, producerId: producer.producerId, producerEpoch: producer.producerEpoch)
+                    }
+                } else {
+                    var builder = RecordBatchBuilder()
+                    for record in result.records {
+                        try builder.append(timestamp: now, key: try record.encodeKey(), value: try record.encodeValue())
+                    }
+                    try replicas.appendInternal(partition, records: try builder.build())
+                    for record in result.records { shard.replay(record) }
                 }
-                try replicas.appendInternal(partition, records: try builder.build())
-                for record in result.records { shard.replay(record) }
+            } catch let error as KafkaError {
+                refused = error
+                failed = true
             } catch {
                 // Nothing was replayed, so the shard's persisted state still matches the log; the requests that
                 // needed these records are answered with an error below.
@@ -84,6 +115,16 @@ actor GroupShardDriver {
         }
         for reply in result.replies {
             guard let c = waiting.removeValue(forKey: reply.requestId) else { continue }
+            if let refused, case .txnOffsetCommit(var r) = reply.response {
+                // The partition refused the producer (fenced): every partition of the commit says why.
+                for t in r.topics.indices {
+                    for p in r.topics[t].partitions.indices where r.topics[t].partitions[p].errorCode == 0 {
+                        r.topics[t].partitions[p].errorCode = refused.rawValue
+                    }
+                }
+                c.resume(returning: .txnOffsetCommit(r))
+                continue
+            }
             c.resume(returning: failed ? nil : reply.response)
         }
         for timer in result.timers {
@@ -105,6 +146,17 @@ actor GroupShardDriver {
     private func fire(_ key: TimerKey) {
         timers[key] = nil
         run(.timerFired(key))
+    }
+
+    /// The transaction coordinator wrote the COMMIT or ABORT marker of a producer's transaction to this partition:
+    /// the transaction's pending offsets become committed or are dropped. A shard loaded after the marker was
+    /// written has already seen it in the log; the event then finds nothing pending.
+    func transactionCompleted(producerId: Int64, producerEpoch: Int16, committed: Bool) {
+        do { try loadIfNeeded() } catch {
+            logger.error("cannot load \(partition): \(error)")
+            return
+        }
+        run(.transactionCompleted(producerId: producerId, producerEpoch: producerEpoch, committed: committed))
     }
 
     /// Topic ids for the v10 offset APIs.

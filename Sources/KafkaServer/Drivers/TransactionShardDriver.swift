@@ -117,19 +117,33 @@ actor TransactionShardDriver {
     /// transaction (the partition's producer state closes the transaction and, for aborts, indexes it).
     private func writeMarkers(_ m: MarkerRequest) {
         let now = context.clock()
+        var offsetsPartitions: [Int32] = []
         for p in m.partitions {
             let tp = TopicPartition(p.topic, p.partition)
             do {
                 let marker = EndTransactionMarker(commit: m.result == .commit, coordinatorEpoch: m.coordinatorEpoch)
                 let batch = try RecordBatchBuilder.endTransactionMarker(marker, producerId: m.producerId, producerEpoch: m.producerEpoch, timestamp: now)
                 try context.replicas.appendInternal(tp, records: batch)
+                if p.topic == GroupCoordinatorService.topic { offsetsPartitions.append(p.partition) }
             } catch StorageError.notFound {
                 // The topic was deleted meanwhile: nothing to mark, as Kafka skips partitions that are gone.
             } catch {
                 context.logger.error("cannot write the \(m.result) marker of \(m.transactionalId) to \(tp): \(error)")
             }
         }
-        run(.markersWritten(transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, result: m.result))
+        let written = TxnEvent.markersWritten(transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, result: m.result)
+        guard !offsetsPartitions.isEmpty else { return run(written) }
+        // The group shards of the marked __consumer_offsets partitions apply the transaction's offsets before the
+        // transaction completes: until then it stays in PREPARE, so the producer's next transaction cannot add
+        // offsets (CONCURRENT_TRANSACTIONS) that this marker would wrongly complete.
+        let groups = context.groups
+        let committed = m.result == .commit
+        Task {
+            for partition in offsetsPartitions {
+                await groups.transactionCompleted(partition: partition, producerId: m.producerId, producerEpoch: m.producerEpoch, committed: committed)
+            }
+            self.run(written)
+        }
     }
 }
 

@@ -2,7 +2,7 @@ import KafkaCoordinator
 import KafkaProtocol
 
 /// AddOffsetsToTxn (key 25), versions 0-4: adds the group's `__consumer_offsets` partition to the transaction.
-/// The transactional offset commit that follows (TxnOffsetCommit) is not served yet.
+/// The transactional offset commit that follows is TxnOffsetCommitHandler.
 struct AddOffsetsToTxnHandler: ApiHandler {
     let apiKey = ApiKey.addOffsetsToTxn
     let versions: ClosedRange<Int16> = 0...4

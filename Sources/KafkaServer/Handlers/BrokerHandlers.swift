@@ -37,6 +37,7 @@ public enum BrokerHandlers {
             OffsetDeleteHandler(context: context),
             AddPartitionsToTxnHandler(context: context),
             AddOffsetsToTxnHandler(context: context),
+            TxnOffsetCommitHandler(context: context),
             EndTxnHandler(context: context),
             DescribeTransactionsHandler(context: context),
             ListTransactionsHandler(context: context),

@@ -251,8 +251,33 @@ extension ReplicaManager {
         notifier.notify(tp)
     }
 
+    /// Appends a coordinator's transactional batch of `producerId` (a transactional offset commit), refused with
+    /// INVALID_PRODUCER_EPOCH when the partition has seen a newer epoch of the producer (it was fenced, and the
+    /// abort marker of the bumped epoch is already there), as Kafka's producer state check does.
+    public func appendInternalTransactional(_ tp: TopicPartition, records: ByteBuffer, producerId: Int64, producerEpoch: Int16) throws {
+        let now = clock()
+        guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
+        var bytes = records
+        try handle.withLog { log in
+            if let entry = log.producerEntry(producerId), entry.producerEpoch > producerEpoch {
+                throw KafkaError.invalidProducerEpoch
+            }
+            try log.append(&bytes, origin: .leader(epoch: 0), now: now)
+            log.updateHighWatermark(log.logEndOffset)
+        }
+        notifier.notify(tp)
+    }
+
     /// Calls `body` with the key and value of every record of a partition, from its log start (coordinator load).
     public func forEachRecord(_ tp: TopicPartition, _ body: (ByteBuffer?, ByteBuffer?) throws -> Void) throws {
+        try forEachEntry(tp) { entry in
+            if case .record(let key, let value, _) = entry { try body(key, value) }
+        }
+    }
+
+    /// Calls `body` with every data record of a partition (with its batch's producer) and every transaction marker,
+    /// in log order, from its log start: the load of a coordinator whose records may be transactional.
+    public func forEachEntry(_ tp: TopicPartition, _ body: (CoordinatorLogEntry) throws -> Void) throws {
         let now = clock()
         guard let handle = try logs.log(tp, now: now) else { return }
         let regions: [ByteBuffer] = try handle.withLog { log in
@@ -274,9 +299,33 @@ extension ReplicaManager {
         for bytes in regions {
             var it = RecordBatchIterator(bytes)
             while let batch = try it.next() {
-                if batch.header.isControl { continue }
-                try batch.forEachRecord { r in try body(r.key, r.value) }
+                let header = batch.header
+                if header.isControl {
+                    guard header.isTransactional else { continue }
+                    try batch.forEachRecord { r in
+                        guard let marker = try? EndTransactionMarker(record: r) else { return }
+                        try body(.marker(producerId: header.producerId, producerEpoch: header.producerEpoch, commit: marker.isCommit))
+                    }
+                    continue
+                }
+                let producer = header.isTransactional && header.producerId >= 0
+                    ? TransactionalBatchProducer(producerId: header.producerId, producerEpoch: header.producerEpoch) : nil
+                try batch.forEachRecord { r in try body(.record(key: r.key, value: r.value, transactional: producer)) }
             }
         }
     }
+}
+
+/// The producer of a transactional batch.
+public struct TransactionalBatchProducer: Sendable, Hashable {
+    public var producerId: Int64
+    public var producerEpoch: Int16
+}
+
+/// What a coordinator load sees of its partition (`ReplicaManager.forEachEntry`).
+public enum CoordinatorLogEntry: Sendable {
+    /// A data record; `transactional` is set when its batch belongs to a transaction.
+    case record(key: ByteBuffer?, value: ByteBuffer?, transactional: TransactionalBatchProducer?)
+    /// The COMMIT (`commit`) or ABORT marker of a producer's transaction.
+    case marker(producerId: Int64, producerEpoch: Int16, commit: Bool)
 }
