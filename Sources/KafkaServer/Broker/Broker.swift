@@ -91,6 +91,8 @@ public final class Broker: Sendable {
         let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, replicas: replicas,
                                     clock: clock, logger: logger)
         let router = BrokerHandlers.router(context)
+        // Transactions a crash left between PREPARE and COMPLETE are finished now, not on the next client request.
+        await context.transactions.loadExisting(context)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))
         var bound: [KafkaListener] = []
         let controllerNames = Set(config.controllerListenerNames)

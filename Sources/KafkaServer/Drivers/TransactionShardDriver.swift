@@ -39,6 +39,12 @@ actor TransactionShardDriver {
         }
     }
 
+    /// Loads the shard now (at start-up), so transactions left in PREPARE get their markers without waiting for a
+    /// client to reach this coordinator.
+    func load() {
+        do { try loadIfNeeded() } catch { context.logger.error("cannot load \(partition): \(error)") }
+    }
+
     private func loadIfNeeded() throws {
         guard !loaded else { return }
         try context.replicas.forEachRecord(partition) { key, value in
@@ -170,6 +176,12 @@ public final class TransactionCoordinatorService: Sendable {
     func shard(for transactionalId: String, _ context: BrokerContext) async throws -> TransactionShardDriver {
         let partitions = try await ensureTopic(context)
         return shard(index: GroupCoordinatorService.partition(for: transactionalId, partitions: partitions), context)
+    }
+
+    /// Loads every shard of an existing `__transaction_state` (start-up recovery of unfinished transactions).
+    func loadExisting(_ context: BrokerContext) async {
+        guard let topic = context.image.topic(named: Self.topic) else { return }
+        for index in topic.partitions.keys.sorted() { await shard(index: index, context).load() }
     }
 
     /// Every shard (ListTransactions asks them all).
