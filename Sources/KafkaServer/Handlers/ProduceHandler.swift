@@ -1,4 +1,6 @@
+import KafkaCoordinator
 import KafkaProtocol
+import NIOCore
 import KafkaStorage
 
 /// Produce (key 0), versions 0-13 (v0-2 carry magic 0/1 message sets, converted to magic 2 as Kafka 4 stores them;
@@ -6,7 +8,9 @@ import KafkaStorage
 ///
 /// acks 0 (no response), 1 and -1 (one replica: the append is the commit), validation as Kafka's LogValidator,
 /// idempotent producers (duplicates answered with the original offset, OUT_OF_ORDER_SEQUENCE_NUMBER,
-/// INVALID_PRODUCER_EPOCH). Leaves out: transactional verification (KIP-890), per-record error details, quotas.
+/// INVALID_PRODUCER_EPOCH), transactional writes verified with the transaction coordinator (KIP-890 part 1: a
+/// partition the transaction did not add is refused with INVALID_TXN_STATE). Leaves out: per-record error details,
+/// quotas, caching the verification per transaction (every transactional produce asks the coordinator).
 struct ProduceHandler: ApiHandler {
     let apiKey = ApiKey.produce
     let versions: ClosedRange<Int16> = 0...13
@@ -45,6 +49,11 @@ struct ProduceHandler: ApiHandler {
                     topicResponse.partitionResponses.append(pr)
                     continue
                 }
+                if let error = await verifyTransaction(req, records: records, topic: topic.name, partition: p.index, rc: rc) {
+                    pr.errorCode = error
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
                 let result = context.replicas.append(
                     TopicPartition(topic.name, p.index), records: records, produceVersion: rc.apiVersion,
                     settings: context.produceSettings(topic.name), leaderEpoch: partition.leaderEpoch)
@@ -61,5 +70,36 @@ struct ProduceHandler: ApiHandler {
             response.responses.append(topicResponse)
         }
         return req.acks == 0 ? .noResponse : .respond(response)
+    }
+
+    /// KIP-890 part 1: a transactional batch is appended only if its partition is part of the producer's ongoing
+    /// transaction, which the coordinator confirms with a verify-only AddPartitionsToTxn (v4). Returns the error
+    /// code to answer, or nil to go ahead.
+    private func verifyTransaction(
+        _ req: ProduceRequest, records: ByteBuffer, topic: String, partition: Int32, rc: RequestContext
+    ) async -> Int16? {
+        guard let transactionalId = req.transactionalId,
+              RecordBatchIterator.detectMagic(records) == 2,
+              let header = try? RecordBatchHeader(records), header.isTransactional else { return nil }
+        var t = AddPartitionsToTxnRequest.AddPartitionsToTxnTopic()
+        t.name = topic
+        t.partitions = [partition]
+        var txn = AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction()
+        txn.transactionalId = transactionalId
+        txn.producerId = header.producerId
+        txn.producerEpoch = header.producerEpoch
+        txn.verifyOnly = true
+        txn.topics = [t]
+        var verify = AddPartitionsToTxnRequest()
+        verify.transactions = [txn]
+        var asBroker = rc
+        asBroker.apiVersion = 4
+        let request = verify
+        guard case .addPartitionsToTxn(let r)? = await coordinateTransaction(context, asBroker, transactionalId: transactionalId, { .addPartitionsToTxn($0, request) }) else {
+            return KafkaError.coordinatorNotAvailable.code
+        }
+        if r.errorCode != 0 { return r.errorCode }
+        let code = r.resultsByTransaction.first?.topicResults.first?.resultsByPartition.first?.partitionErrorCode ?? KafkaError.invalidTxnState.code
+        return code == 0 ? nil : code
     }
 }
