@@ -9,7 +9,7 @@ import Testing
     @Test func everyAdvertisedVersionAnswers() async throws {
         let tb = try await TestBroker.start()
         let client = try TestClient(port: tb.port)
-        let versions = try #require(try client.send(ApiVersionsRequest(), version: 3)?.body as? ApiVersionsResponse)
+        let versions = try #require(try await client.send(ApiVersionsRequest(), version: 3)?.body as? ApiVersionsResponse)
         #expect(versions.errorCode == 0)
         #expect(versions.apiKeys.count >= 10)
         var answered = 0
@@ -21,7 +21,7 @@ import Testing
                     produce.acks = 1  // acks=0 is answered with silence
                     request = produce
                 }
-                let frame = try sendAny(request, version: v, client: client)
+                let frame = try await sendAny(request, version: v, client: client)
                 #expect(frame != nil, "\(api.name) v\(v): connection closed")
                 if frame == nil { return }
                 answered += 1
@@ -41,7 +41,7 @@ import Testing
         t.numPartitions = 2
         t.replicationFactor = 1
         create.topics = [t]
-        let created = try #require(try client.send(create, version: 4)?.body as? CreateTopicsResponse)
+        let created = try #require(try await client.send(create, version: 4)?.body as? CreateTopicsResponse)
         #expect(created.topics.first?.errorCode == 0)
         let topicId = tb.broker.context.image.topic(named: "versions")!.id
 
@@ -59,7 +59,7 @@ import Testing
             req.acks = 1
             req.timeoutMs = 1000
             req.topicData = [td]
-            let resp = try #require(try client.send(req, version: v)?.body as? ProduceResponse, "Produce v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? ProduceResponse, "Produce v\(v)")
             #expect(resp.responses.first?.partitionResponses.first?.errorCode == 0, "Produce v\(v)")
         }
         for v in ApiKey.produce.versions where v >= 3 {
@@ -75,7 +75,7 @@ import Testing
             req.acks = -1
             req.timeoutMs = 1000
             req.topicData = [td]
-            let resp = try #require(try client.send(req, version: v)?.body as? ProduceResponse, "Produce v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? ProduceResponse, "Produce v\(v)")
             #expect(resp.responses.first?.partitionResponses.first?.errorCode == 0, "Produce v\(v)")
         }
         for v in ApiKey.metadata.versions {
@@ -83,7 +83,7 @@ import Testing
             var mt = MetadataRequest.MetadataRequestTopic()
             mt.name = "versions"
             req.topics = [mt]
-            let resp = try #require(try client.send(req, version: v)?.body as? MetadataResponse, "Metadata v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? MetadataResponse, "Metadata v\(v)")
             #expect(resp.topics.first?.partitions.count == 2, "Metadata v\(v)")
         }
         for v in ApiKey.fetch.versions {
@@ -98,7 +98,7 @@ import Testing
             req.maxWaitMs = 0
             req.maxBytes = 1 << 20
             req.topics = [ft]
-            let resp = try #require(try client.send(req, version: v)?.body as? FetchResponse, "Fetch v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? FetchResponse, "Fetch v\(v)")
             let pd = try #require(resp.responses.first?.partitions.first)
             #expect(pd.errorCode == 0, "Fetch v\(v)")
             let records = try #require(pd.records, "Fetch v\(v)")
@@ -127,7 +127,7 @@ import Testing
             lt.partitions = [lp]
             var req = ListOffsetsRequest()
             req.topics = [lt]
-            let resp = try #require(try client.send(req, version: v)?.body as? ListOffsetsResponse, "ListOffsets v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? ListOffsetsResponse, "ListOffsets v\(v)")
             let pr = try #require(resp.topics.first?.partitions.first)
             #expect(pr.errorCode == 0, "ListOffsets v\(v)")
             if v > 0 { #expect(pr.offset == 14, "ListOffsets v\(v)") } else { #expect(pr.oldStyleOffsets == [14]) }
@@ -139,7 +139,7 @@ import Testing
             var req = DescribeConfigsRequest()
             req.resources = [r]
             req.includeSynonyms = v >= 1
-            let resp = try #require(try client.send(req, version: v)?.body as? DescribeConfigsResponse, "DescribeConfigs v\(v)")
+            let resp = try #require(try await client.send(req, version: v)?.body as? DescribeConfigsResponse, "DescribeConfigs v\(v)")
             #expect(resp.results.first?.configs.contains { $0.name == "retention.ms" } == true, "DescribeConfigs v\(v)")
         }
         await tb.stop()
@@ -157,7 +157,7 @@ import Testing
             b.writeInteger(Int16(-1))
         }
         client.sendRaw(frame)
-        var response = try #require(client.readFrame())
+        var response = try #require(await client.receiveFrame())
         let correlation: Int32? = response.readInteger()
         #expect(correlation == 7)
         let body = try ApiVersionsResponse(from: &response, version: 0)
@@ -166,8 +166,8 @@ import Testing
         await tb.stop()
     }
 
-    private func sendAny(_ request: any KafkaRequest, version: Int16, client: TestClient) throws -> ResponseFrame? {
-        func open<R: KafkaRequest>(_ r: R) throws -> ResponseFrame? { try client.send(r, version: version) }
-        return try open(request)
+    private func sendAny(_ request: any KafkaRequest, version: Int16, client: TestClient) async throws -> ResponseFrame? {
+        func open<R: KafkaRequest>(_ r: R) async throws -> ResponseFrame? { try await client.send(r, version: version) }
+        return try await open(request)
     }
 }

@@ -34,8 +34,9 @@ struct TestBroker {
     }
 }
 
-/// A blocking Kafka client over a plain socket, for tests: one request, one response.
-final class TestClient {
+/// A Kafka client over a plain blocking socket, for tests: one request, one response. The blocking calls run on a
+/// thread of their own: on the cooperative pool they would starve the in-process broker's tasks.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     var correlationId: Int32 = 0
 
@@ -84,7 +85,23 @@ final class TestClient {
         return out
     }
 
-    func send<R: KafkaRequest>(_ request: R, version: Int16) throws -> ResponseFrame? {
+    func send<R: KafkaRequest>(_ request: R, version: Int16) async throws -> ResponseFrame? {
+        try await offPool { try self.sendBlocking(request, version: version) }
+    }
+
+    /// Reads one response frame off the cooperative pool.
+    func receiveFrame() async -> ByteBuffer? {
+        (try? await offPool { self.readFrame() }) ?? nil
+    }
+
+    private func offPool<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+            let box = UncheckedBox(c)
+            Thread { box.value.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    private func sendBlocking<R: KafkaRequest>(_ request: R, version: Int16) throws -> ResponseFrame? {
         correlationId += 1
         var frame = ByteBuffer()
         try KafkaFrame.encodeRequest(request, version: version, correlationId: correlationId, clientId: "test", into: &frame)
@@ -92,4 +109,10 @@ final class TestClient {
         guard let response = readFrame() else { return nil }
         return try ResponseFrame(parsing: response, apiKey: ApiKey(rawValue: R.apiKey)!, version: version)
     }
+}
+
+/// Carries a non-Sendable value to a thread that alone uses it.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -39,6 +39,7 @@ public enum BrokerHandlers {
             AddOffsetsToTxnHandler(context: context),
             TxnOffsetCommitHandler(context: context),
             EndTxnHandler(context: context),
+            WriteTxnMarkersHandler(context: context),
             DescribeTransactionsHandler(context: context),
             ListTransactionsHandler(context: context),
         ]
