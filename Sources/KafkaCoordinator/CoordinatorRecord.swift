@@ -4,8 +4,9 @@ import NIOCore
 /// One record of `__consumer_offsets`, framed as Kafka frames it: the record key is an int16 record type followed
 /// by the key struct, the value an int16 version followed by the value struct, and a null value is a tombstone.
 ///
-/// Types 0 and 1 are offset commits (0 is the pre-0.10 key, same layout), 2 is classic group metadata. Other
-/// types (KIP-848 consumer groups, share and streams groups) are kept as bytes so a load can skip them.
+/// Types 0 and 1 are offset commits (0 is the pre-0.10 key, same layout), 2 is classic group metadata, 3-8 are
+/// KIP-848 consumer group records. Other types (regexes, share and streams groups) are kept as bytes so a load
+/// can skip them.
 public struct CoordinatorRecord: Sendable, Hashable {
     /// What the record says.
     public enum Payload: Sendable, Hashable {
@@ -13,6 +14,8 @@ public struct CoordinatorRecord: Sendable, Hashable {
         case offsetCommit(group: String, topic: String, partition: Int32, value: OffsetCommitValue?)
         /// A classic group's metadata, or the group's deletion when `value` is nil.
         case groupMetadata(group: String, value: GroupMetadataValue?)
+        /// A KIP-848 consumer group record (types 3-8).
+        case consumerGroup(ConsumerGroupRecord)
         /// A record type this coordinator does not interpret yet; kept undecoded.
         case other(type: Int16, key: ByteBuffer, value: ByteBuffer?)
     }
@@ -57,8 +60,14 @@ public struct CoordinatorRecord: Sendable, Hashable {
         switch payload {
         case .offsetCommit(_, _, _, let value): return value == nil
         case .groupMetadata(_, let value): return value == nil
+        case .consumerGroup(let r): return r.isTombstone
         case .other(_, _, let value): return value == nil
         }
+    }
+
+    /// A consumer group record, framed with its type.
+    public static func consumerGroup(_ record: ConsumerGroupRecord) -> CoordinatorRecord {
+        CoordinatorRecord(payload: .consumerGroup(record), keyType: record.keyType, valueVersion: 0)
     }
 
     // MARK: - Encoding
@@ -78,6 +87,8 @@ public struct CoordinatorRecord: Sendable, Hashable {
             var key = GroupMetadataKey()
             key.group = group
             try key.encode(into: &buffer, version: 0)
+        case .consumerGroup(let r):
+            try r.encodeKey(into: &buffer)
         case .other(_, var key, _):
             buffer.writeBuffer(&key)
         }
@@ -96,6 +107,8 @@ public struct CoordinatorRecord: Sendable, Hashable {
             guard let value else { return nil }
             buffer.writeInteger(valueVersion, endianness: .big)
             try value.encode(into: &buffer, version: valueVersion)
+        case .consumerGroup(let r):
+            guard try r.encodeValue(into: &buffer) else { return nil }
         case .other(_, _, let value):
             guard var value else { return nil }
             buffer.writeBuffer(&value)
@@ -136,6 +149,9 @@ public struct CoordinatorRecord: Sendable, Hashable {
                 decoded = try GroupMetadataValue(from: &v, version: min(version, GroupMetadataValue.validVersions.upperBound))
             }
             self.init(payload: .groupMetadata(group: k.group, value: decoded), keyType: type, valueVersion: version)
+        case 3...8:
+            let r = try ConsumerGroupRecord.decode(type: type, key: &key, value: &value, version: version)!
+            self.init(payload: .consumerGroup(r), keyType: type, valueVersion: version)
         default:
             self.init(payload: .other(type: type, key: keyBytes, value: valueBytes), keyType: type, valueVersion: version)
         }

@@ -20,5 +20,20 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     /// joined for the first time may wait in a rebalance before it is dropped if it went away.
     public var newMemberJoinTimeoutMs: Int64 = 300_000
 
+    /// `group.consumer.session.timeout.ms`: a KIP-848 member that does not heartbeat for this long is removed.
+    public var consumerSessionTimeoutMs: Int64 = 45_000
+    /// `group.consumer.heartbeat.interval.ms`: the interval KIP-848 members are told to heartbeat at.
+    public var consumerHeartbeatIntervalMs: Int32 = 5_000
+    /// Tributary's `group.consumer.reconciliation.heartbeat.interval.ms` (not a Kafka key): the interval members
+    /// are told while their group is converging on a new assignment (Assigning or Reconciling). Kafka always tells
+    /// the stable interval, so a member waiting for a partition another member released learns of it up to a
+    /// whole interval later; a short interval while the group moves makes a rebalance take milliseconds, and a
+    /// stable group still heartbeats at the normal rate. Set it to the stable interval for Kafka's behaviour.
+    public var consumerReconciliationHeartbeatIntervalMs: Int32 = 100
+    /// `group.consumer.max.size`: KIP-848 members beyond this are refused with GROUP_MAX_SIZE_REACHED.
+    public var consumerMaxGroupSize: Int = Int(Int32.max)
+    /// `group.consumer.assignors` by name: the first is the default.
+    public var consumerAssignors: [String] = ["uniform", "range"]
+
     public init() {}
 }

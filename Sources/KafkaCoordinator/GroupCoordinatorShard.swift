@@ -11,6 +11,13 @@ import NIOCore
 public struct GroupCoordinatorShard: Sendable {
     public let config: GroupCoordinatorConfig
     public internal(set) var groups: [String: ClassicGroup] = [:]
+    /// KIP-848 consumer groups. A group id names either a classic group or a consumer group, never both.
+    public internal(set) var consumerGroups: [String: ConsumerGroup] = [:]
+    /// Topics of the metadata image (ids, names, partition counts) for assignments; `topicsVersion` counts updates.
+    var topics: [KafkaUUID: AssignmentSpec.Topic] = [:]
+    var topicsVersion = 0
+    /// Regular expression subscriptions resolved against `topicsVersion`.
+    var resolvedRegexes: [String: (version: Int, topics: Set<String>)] = [:]
     /// Committed offsets per group.
     public internal(set) var offsets: [String: [GroupTopicPartition: CommittedOffset]] = [:]
     var memberIds: MemberIdGenerator
@@ -37,6 +44,15 @@ public struct GroupCoordinatorShard: Sendable {
         topicIdsByName = Dictionary(namesById.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// Tells the shard the topics of the metadata image (Kafka's `onNewMetadataImage`): consumer groups assign
+    /// their partitions and resolve regexes against them.
+    public mutating func updateTopics(_ topics: [KafkaUUID: AssignmentSpec.Topic]) {
+        guard topics != self.topics else { return }
+        self.topics = topics
+        topicsVersion += 1
+        updateTopicIds(topics.mapValues(\.name))
+    }
+
     /// Handles one event at time `now` (ms, from the driver's clock).
     public mutating func handle(_ event: GroupEvent, now: Int64) -> GroupResult {
         self.now = now
@@ -53,6 +69,8 @@ public struct GroupCoordinatorShard: Sendable {
         case .deleteGroups(let ctx, let req): deleteGroups(ctx, req)
         case .offsetDelete(let ctx, let req): offsetDelete(ctx, req)
         case .txnOffsetCommit(let ctx, let req): txnOffsetCommit(ctx, req)
+        case .consumerGroupHeartbeat(let ctx, let req): consumerGroupHeartbeat(ctx, req)
+        case .consumerGroupDescribe(let ctx, let req): consumerGroupDescribe(ctx, req)
         case .transactionCompleted(let producerId, _, let committed): completeTransaction(producerId: producerId, committed: committed)
         case .timerFired(let key): timerFired(key)
         }
@@ -71,6 +89,14 @@ public struct GroupCoordinatorShard: Sendable {
                 schedule(.heartbeat(group: group.groupId, member: member.memberId), after: Int64(member.sessionTimeoutMs))
             }
         }
+        for group in consumerGroups.values {
+            for member in group.members.values {
+                schedule(.consumerSession(group: group.groupId, member: member.memberId), after: config.consumerSessionTimeoutMs)
+                if member.state == .unrevokedPartitions {
+                    schedule(.consumerRebalance(group: group.groupId, member: member.memberId), after: Int64(max(0, member.rebalanceTimeoutMs)))
+                }
+            }
+        }
         schedule(.offsetExpiration, after: config.offsetsRetentionCheckIntervalMs)
         let result = out
         out = GroupResult()
@@ -87,7 +113,7 @@ public struct GroupCoordinatorShard: Sendable {
             pendingTransactionalOffsets.regularCommitReplayed(group: group, tp, deleted: value == nil)
             if let value {
                 // Offsets imply a group; without metadata it is a simple (offsets-only) group.
-                if groups[group] == nil { groups[group] = ClassicGroup(groupId: group) }
+                if groups[group] == nil, consumerGroups[group] == nil { groups[group] = ClassicGroup(groupId: group) }
                 offsets[group, default: [:]][tp] = CommittedOffset(
                     offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata,
                     commitTimestamp: value.commitTimestamp,
@@ -101,10 +127,12 @@ public struct GroupCoordinatorShard: Sendable {
                 replayGroupMetadata(group, value)
             } else {
                 groups[group] = nil
-                for key in timerDeadlines.keys where key.group == group { timerDeadlines[key] = nil }
+                for key in timerDeadlines.keys where key.group == group && key.isClassic { timerDeadlines[key] = nil }
             }
+        case .consumerGroup(let r):
+            replayConsumerGroup(r)
         case .other:
-            break  // KIP-848/share/streams records: not interpreted by the classic coordinator yet.
+            break  // Regex, share and streams group records: not interpreted yet.
         }
     }
 
@@ -178,9 +206,17 @@ public struct GroupCoordinatorShard: Sendable {
 }
 
 extension TimerKey {
+    /// A timer of a classic group (not of a KIP-848 consumer group or the offset sweep).
+    var isClassic: Bool {
+        switch self {
+        case .heartbeat, .join, .sync: return true
+        case .consumerSession, .consumerRebalance, .offsetExpiration: return false
+        }
+    }
+
     var group: String? {
         switch self {
-        case .heartbeat(let g, _), .join(let g), .sync(let g): return g
+        case .heartbeat(let g, _), .join(let g), .sync(let g), .consumerSession(let g, _), .consumerRebalance(let g, _): return g
         case .offsetExpiration: return nil
         }
     }

@@ -32,6 +32,10 @@ public enum GroupEvent: Sendable {
     case listGroups(RequestContext, ListGroupsRequest)
     case deleteGroups(RequestContext, DeleteGroupsRequest)
     case offsetDelete(RequestContext, OffsetDeleteRequest)
+    /// KIP-848: a consumer group member's heartbeat (joins, leaves and reconciliation all go through it).
+    case consumerGroupHeartbeat(RequestContext, ConsumerGroupHeartbeatRequest)
+    /// KIP-848: describes consumer groups.
+    case consumerGroupDescribe(RequestContext, ConsumerGroupDescribeRequest)
     /// TxnOffsetCommit: offsets committed inside a transaction, pending until its marker (Shard+TxnOffsetCommit).
     case txnOffsetCommit(RequestContext, TxnOffsetCommitRequest)
     /// The COMMIT (`committed`) or ABORT marker of a producer's transaction was written to this shard's partition.
@@ -54,6 +58,8 @@ public enum GroupResponse: Sendable {
     case deleteGroups(DeleteGroupsResponse)
     case offsetDelete(OffsetDeleteResponse)
     case txnOffsetCommit(TxnOffsetCommitResponse)
+    case consumerGroupHeartbeat(ConsumerGroupHeartbeatResponse)
+    case consumerGroupDescribe(ConsumerGroupDescribeResponse)
 
     /// The top-level (or, for batched APIs, the first) error code; handy in tests and logs.
     public var errorCode: Int16 {
@@ -69,6 +75,8 @@ public enum GroupResponse: Sendable {
         case .deleteGroups(let r): return r.results.first { $0.errorCode != 0 }?.errorCode ?? 0
         case .offsetDelete(let r): return r.errorCode != 0 ? r.errorCode : (r.topics.flatMap(\.partitions).first { $0.errorCode != 0 }?.errorCode ?? 0)
         case .txnOffsetCommit(let r): return r.topics.flatMap(\.partitions).first { $0.errorCode != 0 }?.errorCode ?? 0
+        case .consumerGroupHeartbeat(let r): return r.errorCode
+        case .consumerGroupDescribe(let r): return r.groups.first { $0.errorCode != 0 }?.errorCode ?? 0
         }
     }
 }
@@ -81,6 +89,10 @@ public enum TimerKey: Sendable, Hashable {
     case join(group: String)
     /// Members that got a JoinGroup answer must send SyncGroup within the rebalance timeout.
     case sync(group: String)
+    /// A KIP-848 member's session (`group.consumer.session.timeout.ms`).
+    case consumerSession(group: String, member: String)
+    /// A KIP-848 member asked to revoke partitions must do so within its rebalance timeout.
+    case consumerRebalance(group: String, member: String)
     /// The periodic offset expiration sweep (`offsets.retention.check.interval.ms`).
     case offsetExpiration
 }

@@ -8,6 +8,10 @@ extension GroupCoordinatorShard {
         for groupId in req.groups {
             var d = DescribeGroupsResponse.DescribedGroup()
             d.groupId = groupId
+            if let consumerGroup = consumerGroups[groupId] {
+                response.groups.append(describedClassic(consumerGroup, apiVersion: ctx.apiVersion))
+                continue
+            }
             guard let group = groups[groupId], group.state != .dead else {
                 if ctx.apiVersion >= 6 {
                     // KIP-1043: v6 reports a missing group as an error instead of a Dead group.
@@ -58,6 +62,18 @@ extension GroupCoordinatorShard {
             if ctx.apiVersion >= 5 { g.groupType = "classic" }
             response.groups.append(g)
         }
+        for groupId in consumerGroups.keys.sorted() {
+            let state = consumerGroups[groupId]!.state
+            if !states.isEmpty, !states.contains(state.rawValue.lowercased()) { continue }
+            if !types.isEmpty, !types.contains("consumer") { continue }
+            var g = ListGroupsResponse.ListedGroup()
+            g.groupId = groupId
+            g.protocolType = "consumer"
+            if ctx.apiVersion >= 4 { g.groupState = state.rawValue }
+            if ctx.apiVersion >= 5 { g.groupType = "consumer" }
+            response.groups.append(g)
+        }
+        response.groups.sort { $0.groupId < $1.groupId }
         reply(ctx, .listGroups(response))
     }
 
@@ -66,7 +82,18 @@ extension GroupCoordinatorShard {
         for groupId in req.groupsNames {
             var r = DeleteGroupsResponse.DeletableGroupResult()
             r.groupId = groupId
-            if let group = groups[groupId], group.state != .dead {
+            if let group = consumerGroups[groupId] {
+                if group.members.isEmpty {
+                    for tp in (offsets[groupId] ?? [:]).keys.sorted() {
+                        out.records.append(.offsetTombstone(group: groupId, topic: tp.topic, partition: tp.partition))
+                    }
+                    // As Kafka: the target assignment's epoch, then the group (its epoch record).
+                    out.records.append(.consumerGroup(.targetAssignmentMetadata(group: groupId, value: nil)))
+                    out.records.append(.consumerGroup(.metadata(group: groupId, value: nil)))
+                } else {
+                    r.errorCode = KafkaError.nonEmptyGroup.rawValue
+                }
+            } else if let group = groups[groupId], group.state != .dead {
                 if group.state == .empty {
                     // Offsets first, then the group itself, as Kafka writes them.
                     for tp in (offsets[groupId] ?? [:]).keys.sorted() {

@@ -9,6 +9,13 @@ extension GroupCoordinatorShard {
         guard req.sessionTimeoutMs >= config.minSessionTimeoutMs, req.sessionTimeoutMs <= config.maxSessionTimeoutMs else {
             return joinFailed(ctx, req.memberId, .invalidSessionTimeout)
         }
+        if let consumerGroup = consumerGroups[req.groupId] {
+            // Classic members do not join a KIP-848 group (Kafka's online migration is not implemented); an
+            // empty one is deleted so the id can name a classic group again.
+            guard consumerGroup.members.isEmpty else { return joinFailed(ctx, req.memberId, .inconsistentGroupProtocol) }
+            out.records.append(.consumerGroup(.targetAssignmentMetadata(group: req.groupId, value: nil)))
+            out.records.append(.consumerGroup(.metadata(group: req.groupId, value: nil)))
+        }
         let isUnknownMember = req.memberId.isEmpty
         var isNewGroup = false
         if groups[req.groupId] == nil {

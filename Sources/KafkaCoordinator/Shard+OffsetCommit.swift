@@ -7,6 +7,11 @@ extension GroupCoordinatorShard {
         var groupError: KafkaError?
         if req.groupId.isEmpty {
             groupError = .invalidGroupId
+        } else if let group = consumerGroups[req.groupId] {
+            groupError = validateConsumerGroupAccess(group, memberId: req.memberId, memberEpoch: req.generationIdOrMemberEpoch)
+            if groupError == nil, !group.members.isEmpty, version < 9 {
+                groupError = .unsupportedVersion  // KIP-848 members commit with v9+ (member epochs)
+            }
         } else if let group = groups[req.groupId] {
             groupError = validateOffsetCommit(group, req)
         } else if req.generationIdOrMemberEpoch >= 0 {
@@ -64,5 +69,13 @@ extension GroupCoordinatorShard {
         // The member knows the new generation from its JoinGroup answer but has no assignment yet.
         if group.state == .completingRebalance { return .rebalanceInProgress }
         return nil
+    }
+
+    /// Who may commit to or fetch from a consumer group (Kafka's `ConsumerGroup.validateOffsetCommit`): anyone with
+    /// epoch -1 while the group has no members; otherwise a member at its current epoch (STALE_MEMBER_EPOCH).
+    func validateConsumerGroupAccess(_ group: ConsumerGroup, memberId: String, memberEpoch: Int32) -> KafkaError? {
+        if memberEpoch < 0, group.members.isEmpty { return nil }
+        guard let member = group.members[memberId] else { return .unknownMemberId }
+        return member.memberEpoch == memberEpoch ? nil : .staleMemberEpoch
     }
 }

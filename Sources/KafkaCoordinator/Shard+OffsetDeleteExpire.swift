@@ -4,6 +4,11 @@ import KafkaProtocol
 extension GroupCoordinatorShard {
     mutating func offsetDelete(_ ctx: RequestContext, _ req: OffsetDeleteRequest) {
         var response = OffsetDeleteResponse()
+        if let cg = consumerGroups[req.groupId] {
+            var subscribed: Set<String> = []
+            for m in cg.members.values { subscribed.formUnion(subscribedTopics(m)) }
+            return deleteOffsets(ctx, req, subscribed: subscribed)
+        }
         guard let group = groups[req.groupId], group.state != .dead else {
             response.errorCode = KafkaError.groupIdNotFound.rawValue
             return reply(ctx, .offsetDelete(response))
@@ -13,7 +18,12 @@ extension GroupCoordinatorShard {
             response.errorCode = KafkaError.nonEmptyGroup.rawValue
             return reply(ctx, .offsetDelete(response))
         }
-        let subscribed = group.state == .empty ? [] : (group.subscribedTopics ?? [])
+        deleteOffsets(ctx, req, subscribed: group.state == .empty ? [] : (group.subscribedTopics ?? []))
+    }
+
+    /// Tombstones for the named offsets, except of topics members still subscribe to.
+    private mutating func deleteOffsets(_ ctx: RequestContext, _ req: OffsetDeleteRequest, subscribed: Set<String>) {
+        var response = OffsetDeleteResponse()
         for topic in req.topics {
             var rt = OffsetDeleteResponse.OffsetDeleteResponseTopic()
             rt.name = topic.name
@@ -37,6 +47,10 @@ extension GroupCoordinatorShard {
     /// topics a Stable consumer group no longer subscribes to (KIP-211).
     mutating func expireOffsets() {
         for groupId in offsets.keys.sorted() {
+            if let cg = consumerGroups[groupId] {
+                expireConsumerGroupOffsets(cg)
+                continue
+            }
             guard let committed = offsets[groupId], let group = groups[groupId] else { continue }
             var skipTopics: Set<String> = []
             let fromStateChange: Bool
@@ -69,5 +83,25 @@ extension GroupCoordinatorShard {
             }
         }
         schedule(.offsetExpiration, after: config.offsetsRetentionCheckIntervalMs)
+    }
+
+    /// A consumer group's offsets expire from their commit, except those of topics its members subscribe to;
+    /// an empty group whose offsets all expired is deleted.
+    private mutating func expireConsumerGroupOffsets(_ group: ConsumerGroup) {
+        guard let committed = offsets[group.groupId] else { return }
+        var subscribed: Set<String> = []
+        for m in group.members.values { subscribed.formUnion(subscribedTopics(m)) }
+        var expired: [GroupTopicPartition] = []
+        for (tp, offset) in committed where !subscribed.contains(tp.topic) {
+            let isExpired = offset.expireTimestamp.map { now >= $0 } ?? (now - offset.commitTimestamp >= config.offsetsRetentionMs)
+            if isExpired { expired.append(tp) }
+        }
+        for tp in expired.sorted() {
+            out.records.append(.offsetTombstone(group: group.groupId, topic: tp.topic, partition: tp.partition))
+        }
+        if expired.count == committed.count, group.members.isEmpty {
+            out.records.append(.consumerGroup(.targetAssignmentMetadata(group: group.groupId, value: nil)))
+            out.records.append(.consumerGroup(.metadata(group: group.groupId, value: nil)))
+        }
     }
 }

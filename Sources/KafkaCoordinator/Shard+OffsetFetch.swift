@@ -43,6 +43,13 @@ extension GroupCoordinatorShard {
                 }
                 var rg = OffsetFetchResponse.OffsetFetchResponseGroup()
                 rg.groupId = g.groupId
+                // v9+ (KIP-848): a member fetching for a consumer group must be at its current epoch.
+                if ctx.apiVersion >= 9, let cg = consumerGroups[g.groupId], g.memberEpoch >= 0 || !(g.memberId ?? "").isEmpty,
+                   let error = validateConsumerGroupAccess(cg, memberId: g.memberId ?? "", memberEpoch: g.memberEpoch) {
+                    rg.errorCode = error.rawValue
+                    response.groups.append(rg)
+                    continue
+                }
                 for t in fetch(group: g.groupId, topics: topics) {
                     var rt = OffsetFetchResponse.OffsetFetchResponseTopics()
                     rt.name = ctx.apiVersion >= 10 ? "" : t.name

@@ -28,6 +28,12 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
     public var maxSessionTimeoutMs: Int32
     public var maxSize: Int32
     public var rebalanceProtocols: [String]
+    /// KIP-848 (`group.consumer.*`).
+    public var consumerSessionTimeoutMs: Int32
+    public var consumerHeartbeatIntervalMs: Int32
+    public var consumerReconciliationHeartbeatIntervalMs: Int32
+    public var consumerMaxSize: Int32
+    public var consumerAssignors: [String]
 
     init(_ v: ConfigValues) {
         offsetsTopicNumPartitions = v.int("offsets.topic.num.partitions")
@@ -42,6 +48,20 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
         maxSessionTimeoutMs = v.int("group.max.session.timeout.ms")
         maxSize = v.int("group.max.size")
         rebalanceProtocols = v.list("group.coordinator.rebalance.protocols")
+        consumerSessionTimeoutMs = v.int("group.consumer.session.timeout.ms")
+        consumerHeartbeatIntervalMs = v.int("group.consumer.heartbeat.interval.ms")
+        consumerReconciliationHeartbeatIntervalMs = v.int("group.consumer.reconciliation.heartbeat.interval.ms")
+        consumerMaxSize = v.int("group.consumer.max.size")
+        consumerAssignors = v.list("group.consumer.assignors").map(Self.assignorName)
+    }
+
+    /// Kafka accepts the assignors' class names as well as their names.
+    static func assignorName(_ value: String) -> String {
+        switch value {
+        case "org.apache.kafka.coordinator.group.assignor.UniformAssignor": return "uniform"
+        case "org.apache.kafka.coordinator.group.assignor.RangeAssignor": return "range"
+        default: return value
+        }
     }
 }
 

@@ -14,6 +14,7 @@ extension BrokerConfig {
             throw fail(["log.dirs", "log.dir"], "At least one log directory must be defined via log.dirs or log.dir")
         }
         try validateReplicaTimeouts()
+        try validateConsumerGroupSettings()
         guard !quorumVoters.isEmpty || !quorumBootstrapServers.isEmpty else {
             throw fail(["controller.quorum.voters", "controller.quorum.bootstrap.servers"],
                        "Either controller.quorum.voters (id@host:port,...) or controller.quorum.bootstrap.servers "
@@ -89,6 +90,28 @@ extension BrokerConfig {
         if let extra = advertisedNames.first(where: { !listenerNames.contains($0) }) {
             throw ConfigError.inconsistent(keys: ["advertised.listeners", "listeners"],
                                            message: "advertised.listeners names \(extra), which is not in listeners")
+        }
+    }
+
+    /// Kafka's GroupCoordinatorConfig checks of the KIP-848 settings.
+    private func validateConsumerGroupSettings() throws {
+        func within(_ key: String, _ minKey: String, _ maxKey: String) throws {
+            let v = values.int(key), lo = values.int(minKey), hi = values.int(maxKey)
+            guard v >= lo, v <= hi else {
+                throw ConfigError.inconsistent(keys: [key, minKey, maxKey],
+                                               message: "\(key) (\(v)) must be between \(minKey) (\(lo)) and \(maxKey) (\(hi))")
+            }
+        }
+        try within("group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms", "group.consumer.max.session.timeout.ms")
+        try within("group.consumer.heartbeat.interval.ms", "group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms")
+        if values.int("group.consumer.heartbeat.interval.ms") >= values.int("group.consumer.session.timeout.ms") {
+            throw ConfigError.inconsistent(keys: ["group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms"],
+                                           message: "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms")
+        }
+        let known = ["uniform", "range"]
+        if let bad = values.list("group.consumer.assignors").first(where: { !known.contains(GroupCoordinatorSettings.assignorName($0)) }) {
+            throw ConfigError.inconsistent(keys: ["group.consumer.assignors"],
+                                           message: "group.consumer.assignors contains \(bad); supported assignors are uniform and range")
         }
     }
 

@@ -25,6 +25,9 @@ extension ConfigDef {
              "Shortest consumer-protocol heartbeat interval."),
         .int("group.consumer.max.heartbeat.interval.ms", 15000, valid: .atLeast(1), .medium,
              "Longest consumer-protocol heartbeat interval."),
+        .int("group.consumer.reconciliation.heartbeat.interval.ms", 100, valid: .atLeast(1), .medium,
+             "Tributary only: the heartbeat interval given to consumer-protocol members while their group moves to a "
+             + "new assignment (at most group.consumer.heartbeat.interval.ms, which stable groups get)."),
         .int("group.consumer.max.size", Int32.max, valid: .atLeast(1), .medium, "Members allowed in one consumer group."),
         .list("group.consumer.assignors", ["uniform", "range"], .medium,
               "Server-side assignors of the consumer protocol; the first is the default."),

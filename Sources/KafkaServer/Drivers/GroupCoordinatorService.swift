@@ -31,6 +31,11 @@ public final class GroupCoordinatorService: Sendable {
         c.offsetsRetentionMs = settings.offsetsRetentionMs
         c.offsetsRetentionCheckIntervalMs = settings.offsetsRetentionCheckIntervalMs
         c.offsetMetadataMaxBytes = Int(settings.offsetMetadataMaxBytes)
+        c.consumerSessionTimeoutMs = Int64(settings.consumerSessionTimeoutMs)
+        c.consumerHeartbeatIntervalMs = settings.consumerHeartbeatIntervalMs
+        c.consumerReconciliationHeartbeatIntervalMs = settings.consumerReconciliationHeartbeatIntervalMs
+        c.consumerMaxGroupSize = Int(settings.consumerMaxSize)
+        c.consumerAssignors = settings.consumerAssignors
         self.coordinatorConfig = c
         self.clock = clock
         self.logger = logger

@@ -163,4 +163,13 @@ actor GroupShardDriver {
     func updateTopicIds(_ ids: [KafkaUUID: String]) {
         shard.updateTopicIds(ids)
     }
+
+    /// The metadata image version the shard's topics come from (-1 before the first update).
+    private(set) var topicsImageVersion = -1
+
+    /// Topics for consumer group assignments.
+    func updateTopics(_ topics: [KafkaUUID: AssignmentSpec.Topic], imageVersion: Int) {
+        shard.updateTopics(topics)
+        topicsImageVersion = imageVersion
+    }
 }

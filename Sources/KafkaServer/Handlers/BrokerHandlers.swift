@@ -35,6 +35,8 @@ public enum BrokerHandlers {
             ListGroupsHandler(context: context),
             DeleteGroupsHandler(context: context),
             OffsetDeleteHandler(context: context),
+            ConsumerGroupHeartbeatHandler(context: context),
+            ConsumerGroupDescribeHandler(context: context),
             AddPartitionsToTxnHandler(context: context),
             AddOffsetsToTxnHandler(context: context),
             TxnOffsetCommitHandler(context: context),

@@ -1,0 +1,146 @@
+import KafkaProtocol
+
+/// The states of a KIP-848 consumer group, named as Kafka names them in ListGroups and ConsumerGroupDescribe.
+public enum ConsumerGroupState: String, Sendable, Hashable, CaseIterable {
+    case empty = "Empty"
+    /// The group epoch moved past the target assignment's epoch: a new target is due.
+    case assigning = "Assigning"
+    /// Some member has not reached the target assignment yet.
+    case reconciling = "Reconciling"
+    case stable = "Stable"
+    case dead = "Dead"
+}
+
+/// Where a member stands in reconciling towards its target assignment (Kafka's `MemberState`, values as stored).
+public enum MemberReconciliationState: Int8, Sendable, Hashable {
+    /// Owns exactly its target at the target's epoch.
+    case stable = 0
+    /// Must revoke partitions before it may move to the next epoch.
+    case unrevokedPartitions = 1
+    /// Moved to the target epoch but waits for partitions other members have not released yet.
+    case unreleasedPartitions = 2
+}
+
+/// A member of a consumer group that speaks the KIP-848 protocol (ConsumerGroupHeartbeat).
+public struct ConsumerGroupMember: Sendable, Hashable {
+    public internal(set) var memberId: String
+    /// The epoch the member is at; `-2` while a static member has left temporarily (it may come back).
+    public internal(set) var memberEpoch: Int32 = 0
+    /// The epoch before the last bump: a member whose answer carrying the bump was lost may retry with it.
+    public internal(set) var previousMemberEpoch: Int32 = 0
+    public internal(set) var state: MemberReconciliationState = .stable
+    public internal(set) var instanceId: String?
+    public internal(set) var rackId: String?
+    public internal(set) var clientId: String = ""
+    public internal(set) var clientHost: String = ""
+    public internal(set) var subscribedTopicNames: [String] = []
+    public internal(set) var subscribedTopicRegex: String?
+    public internal(set) var rebalanceTimeoutMs: Int32 = -1
+    public internal(set) var serverAssignor: String?
+    /// Partitions the member owns and may consume.
+    public internal(set) var assignedPartitions: TopicPartitionSet = [:]
+    /// Partitions the member still owns but must give up.
+    public internal(set) var partitionsPendingRevocation: TopicPartitionSet = [:]
+
+    public init(memberId: String) { self.memberId = memberId }
+
+    /// The subscription fields as one value, to tell whether a heartbeat changed them.
+    var subscription: [String?] { subscribedTopicNames.sorted() + ["|", subscribedTopicRegex] }
+}
+
+/// A KIP-848 consumer group (Kafka's `ConsumerGroup`): the group epoch bumps whenever membership or what members
+/// subscribe to changes; the assignor then computes a target assignment at that epoch, and every member converges
+/// on its part of the target through its heartbeats, revoking before anyone else is given what it held.
+public struct ConsumerGroup: Sendable, Hashable {
+    public let groupId: String
+    public internal(set) var groupEpoch: Int32 = 0
+    /// The epoch of `targetAssignment`.
+    public internal(set) var assignmentEpoch: Int32 = 0
+    /// Hash of the subscribed topics' ids and partition counts when the epoch last bumped: a change means the
+    /// topics changed (created, deleted, partitions added) and the group must rebalance.
+    public internal(set) var metadataHash: Int64 = 0
+    public internal(set) var members: [String: ConsumerGroupMember] = [:]
+    /// The target assignment of each member.
+    public internal(set) var targetAssignment: [String: TopicPartitionSet] = [:]
+    /// True once a ConsumerGroupMetadata record exists (the group is deleted by its tombstone).
+    var hasMetadata = false
+
+    public init(groupId: String) { self.groupId = groupId }
+
+    /// The group's state as Kafka derives it.
+    public var state: ConsumerGroupState {
+        if members.isEmpty { return .empty }
+        if groupEpoch > assignmentEpoch { return .assigning }
+        for m in members.values where m.state != .stable || m.memberEpoch != assignmentEpoch { return .reconciling }
+        return .stable
+    }
+
+    /// The member holding a static instance id.
+    func staticMember(_ instanceId: String) -> ConsumerGroupMember? {
+        members.values.first { $0.instanceId == instanceId }
+    }
+
+    /// The member that owns a partition (assigned or pending revocation), other than `except`.
+    func owner(of topicId: KafkaUUID, _ partition: Int32, except: String) -> String? {
+        for m in members.values where m.memberId != except {
+            if m.assignedPartitions[topicId]?.contains(partition) == true { return m.memberId }
+            if m.partitionsPendingRevocation[topicId]?.contains(partition) == true { return m.memberId }
+        }
+        return nil
+    }
+
+    /// Owners of every owned partition, for reconciliation of many members in one pass.
+    func partitionOwners() -> [TopicIdPartition: String] {
+        var owners: [TopicIdPartition: String] = [:]
+        for m in members.values {
+            for (t, ps) in m.assignedPartitions { for p in ps { owners[TopicIdPartition(t, p)] = m.memberId } }
+            for (t, ps) in m.partitionsPendingRevocation { for p in ps { owners[TopicIdPartition(t, p)] = m.memberId } }
+        }
+        return owners
+    }
+}
+
+/// A partition named by topic id.
+public struct TopicIdPartition: Sendable, Hashable {
+    public var topicId: KafkaUUID
+    public var partition: Int32
+    public init(_ topicId: KafkaUUID, _ partition: Int32) {
+        self.topicId = topicId
+        self.partition = partition
+    }
+}
+
+extension Dictionary where Key == KafkaUUID, Value == Set<Int32> {
+    /// Number of partitions in the set.
+    var partitionCount: Int { values.reduce(0) { $0 + $1.count } }
+
+    /// Partitions in `self` and not in `other`.
+    func subtracting(_ other: TopicPartitionSet) -> TopicPartitionSet {
+        var out: TopicPartitionSet = [:]
+        for (t, ps) in self {
+            let rest = ps.subtracting(other[t] ?? [])
+            if !rest.isEmpty { out[t] = rest }
+        }
+        return out
+    }
+
+    /// Partitions in both.
+    func intersection(_ other: TopicPartitionSet) -> TopicPartitionSet {
+        var out: TopicPartitionSet = [:]
+        for (t, ps) in self {
+            let both = ps.intersection(other[t] ?? [])
+            if !both.isEmpty { out[t] = both }
+        }
+        return out
+    }
+
+    /// Both sets together.
+    func union(_ other: TopicPartitionSet) -> TopicPartitionSet {
+        var out = self
+        for (t, ps) in other where !ps.isEmpty { out[t, default: []].formUnion(ps) }
+        return out
+    }
+
+    /// The set without empty topic entries (so equal assignments compare equal).
+    var normalized: TopicPartitionSet { filter { !$0.value.isEmpty } }
+}
