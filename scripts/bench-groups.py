@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Classic consumer-group figures (issue 5 item 6); prints numbers, asserts nothing about timing.
+"""Consumer-group figures (issue 5 item 6); prints numbers, asserts nothing about timing.
 
-  1. rebalance: 10 librdkafka consumers in this process join one group on a 100-partition topic (classic protocol,
-     range assignor); the time from the last member's subscribe() until every member holds its assignment and has
-     consumed from it. Run once per `group.initial.rebalance.delay.ms` value given (--delays, default "3000,0":
-     the broker default and none).
+  1. rebalance: 10 librdkafka consumers in this process join one group on a 100-partition topic; the time from the
+     last member's subscribe() until every member holds its assignment and has consumed from it. Runs:
+       - classic protocol (range assignor), once per `group.initial.rebalance.delay.ms` in --delays (default
+         "3000,0": the broker default and none);
+       - KIP-848 (group.protocol=consumer, the broker's uniform assignor) with the broker's defaults, and again with
+         group.consumer.reconciliation.heartbeat.interval.ms=5000, i.e. Kafka's behaviour of telling members the
+         stable 5 s heartbeat interval while the group converges;
+       - KIP-848, one member joining a stable group of 9 (it must wait for the others' next heartbeat).
   2. commits: one consumer reads a 1-partition topic in batches of --batch messages and commits synchronously
-     after every batch; commits/s over --commits commits (also with batch 1).
+     after every batch; commits/s over --commits commits (also with batch 1), classic and KIP-848.
 
-Starts its own broker (tests/interop/conftest.py's BrokerProcess) from TRIBUTARY_BIN (default
-.build/debug/tributary), or uses --bootstrap (then only the delay that broker has is measured).
+Starts its own brokers (tests/interop/conftest.py's BrokerProcess) from TRIBUTARY_BIN (default
+.build/debug/tributary), or uses --bootstrap (then each figure is measured once on that broker).
 
   python3 scripts/bench-groups.py [--bootstrap HOST:PORT] [--delays 3000,0] [--commits 2000] [--batch 10]
 """
@@ -41,61 +45,85 @@ def fill(bootstrap, topic, partitions, per_partition):
     assert p.flush(60) == 0
 
 
-def bench_rebalance(bootstrap, tag, members=10, partitions=100):
+def consumer_conf(bootstrap, group, protocol):
+    conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+            "enable.auto.commit": False}
+    if protocol == "consumer":
+        conf["group.protocol"] = "consumer"
+    else:
+        conf.update({"partition.assignment.strategy": "range", "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
+    return conf
+
+
+def bench_rebalance(bootstrap, tag, protocol="classic", members=10, partitions=100, late_joiner=False):
+    """Seconds from the last subscribe() until all members own every partition once and consumed from each share.
+    With `late_joiner`, members-1 members settle first and the clock starts when the last one subscribes."""
     topic, group = f"bench-rebalance-{tag}", f"bench-rebalance-{tag}"
     create_topic(bootstrap, topic, partitions)
     fill(bootstrap, topic, partitions, 5)
-    state = []  # per member: [assigned partitions, consumed since the latest assignment, first-consume time]
+    state = []  # per member: [owned partitions, messages consumed since its assignment last changed]
     consumers = []
 
+    # Incremental: eager (classic) revokes everything then assigns the new set; KIP-848 and cooperative members
+    # get and give up partitions a few at a time.
     def callbacks(i):
         def on_assign(_c, ps):
-            state[i][0] = {p.partition for p in ps}
+            state[i][0] |= {p.partition for p in ps}
             state[i][1] = 0
 
         def on_revoke(_c, ps):
-            state[i][0] = set()
+            state[i][0] -= {p.partition for p in ps}
             state[i][1] = 0
         return on_assign, on_revoke
 
-    for i in range(members):
+    def settled():
+        for i, c in enumerate(consumers):
+            for m in c.consume(num_messages=500, timeout=0):
+                if not m.error() and m.partition() in state[i][0]:
+                    state[i][1] += 1
+        owned = [s[0] for s in state]
+        return (all(s[1] > 0 for s in state) and sum(len(o) for o in owned) == partitions
+                and set().union(*owned) == set(range(partitions)))
+
+    def join(i):
         state.append([set(), 0])
-        c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                      "enable.auto.commit": False, "partition.assignment.strategy": "range",
-                      "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
+        c = Consumer(consumer_conf(bootstrap, group, protocol))
         on_assign, on_revoke = callbacks(i)
         c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
         consumers.append(c)
         c.consume(num_messages=1, timeout=0)  # starts the join
-    last_join = time.monotonic()
-    deadline = last_join + 120
-    try:
-        while True:
-            for i, c in enumerate(consumers):
-                for m in c.consume(num_messages=500, timeout=0):
-                    if not m.error() and m.partition() in state[i][0]:
-                        state[i][1] += 1
-            owned = [s[0] for s in state]
-            if all(s[1] > 0 for s in state) and sum(len(o) for o in owned) == partitions \
-                    and set().union(*owned) == set(range(partitions)):
-                elapsed = time.monotonic() - last_join
-                sizes = sorted(len(o) for o in owned)
-                break
+
+    def wait(start):
+        deadline = start + 120
+        while not settled():
             if time.monotonic() > deadline:
-                raise SystemExit(f"no stable assignment after 120s: {[len(o) for o in owned]}")
+                raise SystemExit(f"no stable assignment after 120s: {[len(s[0]) for s in state]}")
             time.sleep(0.001)
+        return time.monotonic() - start
+
+    try:
+        for i in range(members - 1 if late_joiner else members):
+            join(i)
+        if late_joiner:
+            wait(time.monotonic())
+            fill(bootstrap, topic, partitions, 2)  # the settled members need something new to consume
+            time.sleep(6)  # a stable group: members are on the stable heartbeat interval
+            for s in state:
+                s[1] = 0
+            join(members - 1)
+        elapsed = wait(time.monotonic())
+        sizes = sorted(len(s[0]) for s in state)
     finally:
         for c in consumers:
             c.close()
     return elapsed, sizes
 
 
-def bench_commits(bootstrap, tag, commits, batch):
-    topic, group = f"bench-commits-{tag}-{batch}", f"bench-commits-{tag}-{batch}"
+def bench_commits(bootstrap, tag, commits, batch, protocol="classic"):
+    topic, group = f"bench-commits-{tag}-{batch}-{protocol}", f"bench-commits-{tag}-{batch}-{protocol}"
     create_topic(bootstrap, topic, 1)
     fill(bootstrap, topic, 1, commits * batch + batch)
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False, "fetch.min.bytes": 1})
+    c = Consumer(consumer_conf(bootstrap, group, protocol) | {"fetch.min.bytes": 1})
     try:
         c.subscribe([topic])
         while not c.consume(num_messages=batch, timeout=1.0):  # wait for the assignment and the first batch
@@ -126,32 +154,39 @@ def main():
     ap.add_argument("--batch", type=int, default=10)
     args = ap.parse_args()
 
+    # (label, protocol, broker overrides, late joiner, measure commits)
+    plan = [(f"classic, group.initial.rebalance.delay.ms={d}", "classic", [f"group.initial.rebalance.delay.ms={d}"],
+             False, False) for d in args.delays.split(",")]
+    plan[-1] = plan[-1][:4] + (True,)
+    plan += [("KIP-848, broker defaults", "consumer", [], False, True),
+             ("KIP-848, group.consumer.reconciliation.heartbeat.interval.ms=5000 (Kafka's behaviour)", "consumer",
+              ["group.consumer.reconciliation.heartbeat.interval.ms=5000"], False, False),
+             ("KIP-848, one member joining a stable group of 9", "consumer", [], True, False)]
     if args.bootstrap:
-        plan = [(None, True)]
+        plan = [(label + " (given broker)", proto, [], late, commits) for label, proto, _, late, commits in plan
+                if not label.startswith("classic") or label.endswith(args.delays.split(",")[-1])]
     else:
-        delays = [int(d) for d in args.delays.split(",")]
-        plan = [(d, i == len(delays) - 1) for i, d in enumerate(delays)]
         from conftest import BrokerProcess, tributary_bin
         print(f"broker: {tributary_bin()}")
-    for delay, with_commits in plan:
+    for label, protocol, overrides, late, with_commits in plan:
         broker, base = None, None
         if args.bootstrap:
             bootstrap = args.bootstrap
         else:
             base = tempfile.mkdtemp(prefix="tributary-bench-groups-")
-            broker = BrokerProcess(os.path.join(base, "data"), name="bench",
-                                   overrides=[f"group.initial.rebalance.delay.ms={delay}"])
+            broker = BrokerProcess(os.path.join(base, "data"), name="bench", overrides=overrides)
             bootstrap = broker.start().bootstrap
         try:
-            elapsed, sizes = bench_rebalance(bootstrap, f"d{delay}-{os.getpid()}")
-            label = f"group.initial.rebalance.delay.ms={delay}" if delay is not None else "the broker's delay"
+            elapsed, sizes = bench_rebalance(bootstrap, f"{protocol}{len(overrides)}{late}-{os.getpid()}", protocol,
+                                             late_joiner=late)
             print(f"rebalance: 10 members, 100 partitions ({label}): {elapsed * 1000:.0f} ms from the last join "
                   f"until all assigned and consuming (partitions per member {sizes})", flush=True)
             if with_commits:
                 for batch in sorted({args.batch, 1}):
-                    rate, p50, p99 = bench_commits(bootstrap, f"c{os.getpid()}", args.commits, batch)
-                    print(f"commits: {rate:.0f} commits/s, synchronous commit after every {batch}-message batch "
-                          f"({args.commits} commits; commit latency p50 {p50:.2f} ms, p99 {p99:.2f} ms)", flush=True)
+                    rate, p50, p99 = bench_commits(bootstrap, f"c{os.getpid()}", args.commits, batch, protocol)
+                    print(f"commits ({protocol} protocol): {rate:.0f} commits/s, synchronous commit after every "
+                          f"{batch}-message batch ({args.commits} commits; commit latency p50 {p50:.2f} ms, "
+                          f"p99 {p99:.2f} ms)", flush=True)
         finally:
             if broker is not None:
                 broker.stop()

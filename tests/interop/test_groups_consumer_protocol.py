@@ -1,0 +1,135 @@
+"""KIP-848 consumer groups (group.protocol=consumer) driven by confluent-kafka (librdkafka): members joining and
+leaving one by one, regular-expression subscriptions resolved by the broker (new matching topics picked up), the
+server-side range assignor, and the AdminClient on consumer-protocol groups. The SIGKILL test for this protocol is
+`test_groups.py::test_confluent_group_member_killed[consumer]`.
+"""
+import time
+
+import pytest
+
+ck = pytest.importorskip("confluent_kafka", reason="confluent-kafka is not installed (pip install confluent-kafka)")
+from confluent_kafka import Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, ConsumerGroupType, TopicPartition  # noqa: E402
+from confluent_kafka.admin import NewTopic  # noqa: E402
+
+from test_groups import (Worker, consumer_conf, create_topic, exact_cover, gadmin, gbroker, group_offsets,  # noqa: E402,F401
+                         produce, wait_for)
+
+
+def owning_all(workers, partitions):
+    return (lambda s: s if s and all(s) else None)(exact_cover(workers, partitions))
+
+
+def test_members_join_and_leave_one_by_one(gbroker, gadmin, topic_name):
+    """Each join and each leave ends with every partition owned exactly once, balanced, with nothing lost."""
+    P = 6
+    bootstrap, group = gbroker.bootstrap, f"g848-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    sent = produce(bootstrap, topic_name, P, 300)
+    workers = []
+    try:
+        for i in range(3):
+            workers.append(Worker(f"w{i}", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, protocol="consumer"))
+            t0 = time.monotonic()
+            owned = wait_for(f"{i + 1} members owning every partition once", lambda: owning_all(workers, P), timeout=30)
+            assert max(len(s) for s in owned) - min(len(s) for s in owned) <= 1, owned
+            print(f"\n[kip-848] member {i + 1} joined: settled in {time.monotonic() - t0:.2f}s, split {sorted(len(s) for s in owned)}")
+        leaver = workers.pop(0)
+        t0 = time.monotonic()
+        leaver.stop()
+        owned = wait_for("the two remaining members owning every partition", lambda: owning_all(workers, P), timeout=30)
+        print(f"[kip-848] a member left: settled in {time.monotonic() - t0:.2f}s, split {sorted(len(s) for s in owned)}")
+        assert sorted(len(s) for s in owned) == [3, 3]
+        sent.update(produce(bootstrap, topic_name, P, 60, start=300))
+        everyone = workers + [leaver]
+        wait_for("every message consumed", lambda: set(sent) <= {v for w in everyone for _, _, v in w.consumed()})
+        for w in workers:
+            w.stop()
+    finally:
+        for w in workers:
+            w.close_quietly()
+
+
+def test_regex_subscription_follows_new_topics(gbroker, gadmin, topic_name):
+    bootstrap, group = gbroker.bootstrap, f"g848-rx-{topic_name}"
+    prefix = f"rx-{topic_name}"
+    for t in (f"{prefix}-a", f"{prefix}-b", f"other-{topic_name}"):
+        create_topic(gadmin, t, 2)
+        produce(bootstrap, t, 2, 20, prefix=t)
+    c = Consumer(consumer_conf(bootstrap, group, "consumer"))
+    got = {}
+
+    def pump(until, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not until():
+            assert time.monotonic() < deadline, f"consumed so far: {got}"
+            m = c.poll(0.1)
+            if m is not None and not m.error():
+                got[m.topic()] = got.get(m.topic(), 0) + 1
+
+    try:
+        c.subscribe([f"^{prefix}-.*"])
+        pump(lambda: got.get(f"{prefix}-a") == 20 and got.get(f"{prefix}-b") == 20)
+        # A topic created later that matches is assigned by the broker without the client doing anything.
+        create_topic(gadmin, f"{prefix}-c", 3)
+        produce(bootstrap, f"{prefix}-c", 3, 30, prefix=f"{prefix}-c")
+        t0 = time.monotonic()
+        pump(lambda: got.get(f"{prefix}-c") == 30)
+        print(f"\n[kip-848] new matching topic consumed {time.monotonic() - t0:.2f}s after it was produced to")
+        for _ in range(10):
+            m = c.poll(0.1)
+            assert m is None or m.error() or m.topic().startswith(prefix), m.topic()
+        assert f"other-{topic_name}" not in got
+    finally:
+        c.close()
+
+
+def test_server_range_assignor_and_admin(gbroker, gadmin, topic_name):
+    """group.remote.assignor=range; then the AdminClient describes, lists, reads offsets of and deletes the group."""
+    P = 4
+    bootstrap, group = gbroker.bootstrap, f"g848-adm-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    produce(bootstrap, topic_name, P, 40)
+    consumers = []
+    for _ in range(2):
+        conf = consumer_conf(bootstrap, group, "consumer")
+        conf["group.remote.assignor"] = "range"
+        c = Consumer(conf)
+        c.subscribe([topic_name])
+        consumers.append(c)
+    try:
+        def split():
+            for c in consumers:
+                c.poll(0.05)
+            sets = [sorted(tp.partition for tp in c.assignment()) for c in consumers]
+            return sets if sorted(sets) == [[0, 1], [2, 3]] else None
+        wait_for("the range split [0, 1] / [2, 3]", split, timeout=30)
+        for c in consumers:
+            for m in c.consume(num_messages=100, timeout=1.0):
+                pass
+            c.commit(asynchronous=False)
+
+        d = gadmin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert d.type == ConsumerGroupType.CONSUMER
+        assert d.state == ConsumerGroupState.STABLE
+        assert d.partition_assignor == "range"
+        assigned = sorted(tp.partition for m in d.members for tp in m.assignment.topic_partitions)
+        assert assigned == list(range(P)) and len(d.members) == 2
+
+        listed = gadmin.list_consumer_groups(types={ConsumerGroupType.CONSUMER}).result(timeout=20)
+        assert group in {g.group_id for g in listed.valid if g.type == ConsumerGroupType.CONSUMER}
+        classic = gadmin.list_consumer_groups(types={ConsumerGroupType.CLASSIC}).result(timeout=20)
+        assert group not in {g.group_id for g in classic.valid}
+        assert sum(group_offsets(gadmin, group, topic_name, P).values()) > 0
+
+        # A member may not delete its live group; once everyone left, offsets can be reset and the group deleted.
+        with pytest.raises(Exception):
+            gadmin.delete_consumer_groups([group])[group].result(timeout=20)
+    finally:
+        for c in consumers:
+            c.close()
+    wait_for("the group to be empty", lambda: gadmin.describe_consumer_groups([group])[group].result(timeout=20).state
+             == ConsumerGroupState.EMPTY, timeout=20)
+    gadmin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, [TopicPartition(topic_name, 0, 3)])])[group].result(timeout=20)
+    assert group_offsets(gadmin, group, topic_name, P)[0] == 3
+    gadmin.delete_consumer_groups([group])[group].result(timeout=20)
+    assert group_offsets(gadmin, group, topic_name, P) == {}
