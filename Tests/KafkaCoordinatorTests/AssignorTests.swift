@@ -3,21 +3,6 @@ import KafkaCoordinator
 import KafkaProtocol
 import Testing
 
-/// SplitMix64: a tiny seeded generator so every random case can be replayed from the seed in its failure message.
-struct AssignorTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
-}
-
 enum AssignorFixture {
     struct TP: Hashable { var topic: KafkaUUID; var partition: Int32 }
 
@@ -38,7 +23,7 @@ enum AssignorFixture {
 
     /// Random group; with `messyCurrent`, current assignments include unsubscribed topics, partitions that do not
     /// exist and partitions claimed by several members.
-    static func randomSpec(_ rng: inout AssignorTestRNG, homogeneous: Bool, messyCurrent: Bool,
+    static func randomSpec(_ rng: inout SimRandom, homogeneous: Bool, messyCurrent: Bool,
                            members: ClosedRange<Int> = 1...12) -> AssignmentSpec {
         let topicTable = topics((0..<rng.int(1...6)).map { _ in rng.chance(10) ? 0 : rng.int(1...24) })
         let ids = Array(topicTable.keys)
@@ -97,7 +82,7 @@ enum AssignorFixture {
     /// The same assignments handed to randomly permuted members (valid for homogeneous groups): balanced starting
     /// points whose larger shares sit with arbitrary members, not only with those the assignor would pick.
     static func shuffledOwners(_ a: [String: TopicPartitionSet],
-                               _ rng: inout AssignorTestRNG) -> [String: TopicPartitionSet] {
+                               _ rng: inout SimRandom) -> [String: TopicPartitionSet] {
         let keys = a.keys.sorted()
         return Dictionary(uniqueKeysWithValues: zip(keys, keys.map { a[$0]! }.shuffled(using: &rng)))
     }
@@ -128,7 +113,7 @@ enum AssignorFixture {
 
     @Test func contractHoldsForRandomSpecs() {
         for seed in UInt64(0)..<400 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: seed % 2 == 0, messyCurrent: seed % 3 != 0)
             for assignor in [uniform, range] as [any ConsumerGroupAssignor] {
                 let problems = F.violations(spec, assignor.assign(spec))
@@ -139,7 +124,7 @@ enum AssignorFixture {
 
     @Test func uniformHomogeneousIsBalanced() {
         for seed in UInt64(1000)..<1300 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: true, messyCurrent: true)
             let loads = uniform.assign(spec).values.map { F.load($0) }
             #expect(loads.max()! - loads.min()! <= 1, "seed \(seed): loads \(loads)")
@@ -148,7 +133,7 @@ enum AssignorFixture {
 
     @Test func uniformHeterogeneousIsBalancedAsSubscriptionsAllow() {
         for seed in UInt64(2000)..<2300 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: false, messyCurrent: seed % 2 == 0, members: 1...20)
             let imbalance = F.localImbalance(spec, uniform.assign(spec))
             #expect(imbalance == nil, "seed \(seed): \(imbalance ?? "")")
@@ -157,7 +142,7 @@ enum AssignorFixture {
 
     @Test func uniformKeepsItsOwnAssignment() {
         for seed in UInt64(3000)..<3200 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: seed % 2 == 0, messyCurrent: true)
             let first = uniform.assign(spec)
             #expect(uniform.assign(F.withCurrent(spec, first)) == first, "seed \(seed)")
@@ -170,7 +155,7 @@ enum AssignorFixture {
 
     @Test func uniformAddingAMemberMovesOnlyItsShare() {
         for seed in UInt64(4000)..<4200 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: true, messyCurrent: false, members: 1...30)
             let before = F.shuffledOwners(uniform.assign(spec), &rng)
             let newcomer = F.member("member-new-\(rng.int(0...9999))", Array(spec.members[0].subscribedTopicIds))
@@ -192,7 +177,7 @@ enum AssignorFixture {
 
     @Test func uniformRemovingAMemberMovesOnlyItsPartitions() {
         for seed in UInt64(5000)..<5200 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: true, messyCurrent: false, members: 2...30)
             let before = F.shuffledOwners(uniform.assign(spec), &rng)
             var survivors = F.withCurrent(spec, before).members
@@ -247,7 +232,7 @@ enum AssignorFixture {
 
     @Test func rangeRandomSpecsAreRangesAndCoPartitioned() {
         for seed in UInt64(6000)..<6300 {
-            var rng = AssignorTestRNG(seed: seed)
+            var rng = SimRandom(seed: seed)
             let spec = F.randomSpec(&rng, homogeneous: seed % 2 == 0, messyCurrent: true)
             let result = range.assign(spec)
             for (topic, info) in spec.topics {
@@ -289,7 +274,7 @@ enum AssignorFixture {
         let topicCount = 100
         let table = F.topics(Array(repeating: 100, count: topicCount))
         let ids = (0..<topicCount).map(F.topicId)
-        var rng = AssignorTestRNG(seed: 42)
+        var rng = SimRandom(seed: 42)
         for homogeneous in [true, false] {
             let members = (0..<1000).map { i in
                 F.member(String(format: "member-%04d", i), homogeneous ? ids : ids.filter { _ in rng.chance(30) })

@@ -18,23 +18,11 @@ private struct SimConsumer {
     var ownedChanged = true
 }
 
-private struct SimRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 /// Members joining, heartbeating, leaving, crashing, pausing and committing against one consumer group shard, with
 /// topics growing and subscriptions changing; checks after every step (see `checkInvariants`).
 private struct ConsumerGroupSimulation {
     let seed: UInt64
-    var rng: SimRNG
+    var rng: SimRandom
     var h: Harness
     var consumers: [SimConsumer] = []
     var topicSizes: [String: Int32] = ["t": 8, "u": 4]
@@ -45,7 +33,7 @@ private struct ConsumerGroupSimulation {
 
     init(seed: UInt64) {
         self.seed = seed
-        rng = SimRNG(state: seed)
+        rng = SimRandom(seed: seed)
         h = Harness(seed: seed)
         h.setTopics(topicSizes)
     }

@@ -225,3 +225,20 @@ func subscription(_ topics: [String], version: Int16 = 1) -> ByteBuffer {
 func bytes(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
 
 func code(_ e: KafkaError) -> Int16 { e.rawValue }
+
+/// SplitMix64: the seeded generator of every randomized test here, so a failure replays from its printed seed.
+struct SimRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(state: UInt64) { self.state = state }
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    mutating func below(_ n: Int) -> Int { Int.random(in: 0..<n, using: &self) }
+    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
+}
