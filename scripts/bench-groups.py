@@ -61,41 +61,50 @@ def bench_rebalance(bootstrap, tag, protocol="classic", members=10, partitions=1
     topic, group = f"bench-rebalance-{tag}", f"bench-rebalance-{tag}"
     create_topic(bootstrap, topic, partitions)
     fill(bootstrap, topic, partitions, 5)
-    state = []  # per member: [owned partitions, messages consumed since its assignment last changed]
+    # Per member: [owned partitions, owned partitions it has read a message from since they were assigned to it].
+    # Incremental: eager (classic) members give up everything and get the new set; KIP-848 members get and give up
+    # a few partitions at a time and keep reading the ones they keep.
+    state = []
     consumers = []
 
-    # Incremental: eager (classic) revokes everything then assigns the new set; KIP-848 and cooperative members
-    # get and give up partitions a few at a time.
     def callbacks(i):
         def on_assign(_c, ps):
             state[i][0] |= {p.partition for p in ps}
-            state[i][1] = 0
 
         def on_revoke(_c, ps):
             state[i][0] -= {p.partition for p in ps}
-            state[i][1] = 0
+            state[i][1] -= {p.partition for p in ps}
         return on_assign, on_revoke
 
     def settled():
         for i, c in enumerate(consumers):
             for m in c.consume(num_messages=500, timeout=0):
                 if not m.error() and m.partition() in state[i][0]:
-                    state[i][1] += 1
+                    state[i][1].add(m.partition())
         owned = [s[0] for s in state]
-        return (all(s[1] > 0 for s in state) and sum(len(o) for o in owned) == partitions
+        sizes = [len(o) for o in owned]
+        return (all(s[1] & s[0] for s in state) and sum(sizes) == partitions and max(sizes) - min(sizes) <= 1
                 and set().union(*owned) == set(range(partitions)))
 
     def join(i):
-        state.append([set(), 0])
+        state.append([set(), set()])
         c = Consumer(consumer_conf(bootstrap, group, protocol))
         on_assign, on_revoke = callbacks(i)
         c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
         consumers.append(c)
         c.consume(num_messages=1, timeout=0)  # starts the join
 
+    assigned_at = []
+
     def wait(start):
         deadline = start + 120
+        assigned_at.clear()
         while not settled():
+            owned = [s[0] for s in state]
+            sizes = [len(o) for o in owned]
+            if not assigned_at and sum(sizes) == partitions and max(sizes) - min(sizes) <= 1 \
+                    and set().union(*owned) == set(range(partitions)):
+                assigned_at.append(time.monotonic() - start)
             if time.monotonic() > deadline:
                 raise SystemExit(f"no stable assignment after 120s: {[len(s[0]) for s in state]}")
             time.sleep(0.001)
@@ -108,15 +117,13 @@ def bench_rebalance(bootstrap, tag, protocol="classic", members=10, partitions=1
             wait(time.monotonic())
             fill(bootstrap, topic, partitions, 2)  # the settled members need something new to consume
             time.sleep(6)  # a stable group: members are on the stable heartbeat interval
-            for s in state:
-                s[1] = 0
             join(members - 1)
         elapsed = wait(time.monotonic())
         sizes = sorted(len(s[0]) for s in state)
     finally:
         for c in consumers:
             c.close()
-    return elapsed, sizes
+    return elapsed, (assigned_at or [elapsed])[0], sizes
 
 
 def bench_commits(bootstrap, tag, commits, batch, protocol="classic"):
@@ -152,6 +159,7 @@ def main():
     ap.add_argument("--delays", default="3000,0", help="group.initial.rebalance.delay.ms values to run with")
     ap.add_argument("--commits", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--only", help="run only the rebalance rows whose label contains this text")
     args = ap.parse_args()
 
     # (label, protocol, broker overrides, late joiner, measure commits)
@@ -162,6 +170,8 @@ def main():
              ("KIP-848, group.consumer.reconciliation.heartbeat.interval.ms=5000 (Kafka's behaviour)", "consumer",
               ["group.consumer.reconciliation.heartbeat.interval.ms=5000"], False, False),
              ("KIP-848, one member joining a stable group of 9", "consumer", [], True, False)]
+    if args.only:
+        plan = [(label, proto, o, late, False) for label, proto, o, late, _ in plan if args.only in label]
     if args.bootstrap:
         plan = [(label + " (given broker)", proto, [], late, commits) for label, proto, _, late, commits in plan
                 if not label.startswith("classic") or label.endswith(args.delays.split(",")[-1])]
@@ -177,10 +187,11 @@ def main():
             broker = BrokerProcess(os.path.join(base, "data"), name="bench", overrides=overrides)
             bootstrap = broker.start().bootstrap
         try:
-            elapsed, sizes = bench_rebalance(bootstrap, f"{protocol}{len(overrides)}{late}-{os.getpid()}", protocol,
+            elapsed, assigned, sizes = bench_rebalance(bootstrap, f"{protocol}{len(overrides)}{late}-{os.getpid()}", protocol,
                                              late_joiner=late)
             print(f"rebalance: 10 members, 100 partitions ({label}): {elapsed * 1000:.0f} ms from the last join "
-                  f"until all assigned and consuming (partitions per member {sizes})", flush=True)
+                  f"until all assigned and consuming; every partition owned once, balanced, after {assigned * 1000:.0f} ms "
+                  f"(partitions per member {sizes})", flush=True)
             if with_commits:
                 for batch in sorted({args.batch, 1}):
                     rate, p50, p99 = bench_commits(bootstrap, f"c{os.getpid()}", args.commits, batch, protocol)

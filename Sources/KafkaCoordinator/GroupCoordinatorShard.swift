@@ -16,6 +16,9 @@ public struct GroupCoordinatorShard: Sendable {
     /// Topics of the metadata image (ids, names, partition counts) for assignments; `topicsVersion` counts updates.
     var topics: [KafkaUUID: AssignmentSpec.Topic] = [:]
     var topicsVersion = 0
+    /// When each consumer group's epoch last moved (ms; in memory only): members are kept on the short heartbeat
+    /// interval for one stable interval after it (see `heartbeatInterval`).
+    var consumerGroupChangedAt: [String: Int64] = [:]
     /// Regular expression subscriptions resolved against `topicsVersion`.
     var resolvedRegexes: [String: (version: Int, topics: Set<String>)] = [:]
     /// Committed offsets per group.

@@ -20,7 +20,12 @@ import Testing
         #expect(r.assigned == [topicId("t"): Set(0..<6)])
         let g = h.shard.consumerGroups["g"]!
         #expect(g.groupEpoch == 1 && g.assignmentEpoch == 1 && g.state == .stable)
-        #expect(r.heartbeatIntervalMs == 5_000)
+        // Stable, but it just changed: the short interval, until one stable interval has passed.
+        #expect(r.heartbeatIntervalMs == 100)
+        h.advance(by: 4_999)
+        #expect(h.cgHeartbeat(member: "a", epoch: 1).heartbeatIntervalMs == 100)
+        h.advance(by: 1)
+        #expect(h.cgHeartbeat(member: "a", epoch: 1).heartbeatIntervalMs == 5_000)
     }
 
     @Test func secondMemberWaitsForRevocationThenGetsItsHalf() {

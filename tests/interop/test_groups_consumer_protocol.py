@@ -133,3 +133,49 @@ def test_server_range_assignor_and_admin(gbroker, gadmin, topic_name):
     assert group_offsets(gadmin, group, topic_name, P)[0] == 3
     gadmin.delete_consumer_groups([group])[group].result(timeout=20)
     assert group_offsets(gadmin, group, topic_name, P) == {}
+
+
+def test_group_survives_broker_sigkill(broker_factory):
+    """A consumer-protocol group is loaded from __consumer_offsets after a SIGKILL: the live member carries on at its
+    epoch (no partitions lost or revoked) and its commits are there."""
+    from confluent_kafka.admin import AdminClient
+    from test_groups import GROUP_OVERRIDES
+    b = broker_factory(overrides=GROUP_OVERRIDES, name="kip848-crash")
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    topic, P, group = "kip848-durable", 3, "kip848-durable"
+    create_topic(admin, topic, P)
+    produce(b.bootstrap, topic, P, 30)
+    events = []
+    c = Consumer(consumer_conf(b.bootstrap, group, "consumer"))
+    got = []
+
+    def pump(n, timeout=30):
+        deadline = time.monotonic() + timeout
+        while len(got) < n:
+            assert time.monotonic() < deadline, f"read {len(got)} of {n}"
+            for m in c.consume(num_messages=100, timeout=0.2):
+                if not m.error():
+                    got.append(m.value().decode())
+
+    try:
+        c.subscribe([topic], on_assign=lambda _c, ps: events.append(("assign", sorted(p.partition for p in ps))),
+                    on_revoke=lambda _c, ps: events.append(("revoke", sorted(p.partition for p in ps))),
+                    on_lost=lambda _c, ps: events.append(("lost", sorted(p.partition for p in ps))))
+        pump(30)
+        c.commit(asynchronous=False)
+        before = admin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert before.state == ConsumerGroupState.STABLE and len(before.members) == 1
+        del admin
+
+        b.restart(hard=True)
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        assert group_offsets(admin, group, topic, P) == {0: 10, 1: 10, 2: 10}
+        sent = produce(b.bootstrap, topic, P, 30, start=30)
+        pump(60)
+        after = admin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert [m.member_id for m in after.members] == [m.member_id for m in before.members]
+        assert sorted(got) == sorted(set(got)), "a message was delivered twice"
+        assert set(sent) <= set(got)
+        assert events == [("assign", [0, 1, 2])], f"the member's assignment moved: {events}"
+    finally:
+        c.close()

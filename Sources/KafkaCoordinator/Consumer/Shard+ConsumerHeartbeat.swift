@@ -97,6 +97,7 @@ extension GroupCoordinatorShard {
             ?? (before == nil || before!.subscription != updated.subscription)
         if subscriptionChanged || hash != group.metadataHash || !group.hasMetadata {
             emit(ConsumerGroup.epochRecord(group.groupId, epoch: group.groupEpoch + 1, metadataHash: hash))
+            consumerGroupChangedAt[group.groupId] = now
         }
 
         // 2. The target assignment.
@@ -181,6 +182,7 @@ extension GroupCoordinatorShard {
         var records = Self.removalRecords(g.groupId, memberId)
         for r in records { _ = g.apply(r) }
         records.append(ConsumerGroup.epochRecord(g.groupId, epoch: g.groupEpoch + 1, metadataHash: subscriptionHash(g)))
+        consumerGroupChangedAt[g.groupId] = now
         out.records += records.map { CoordinatorRecord.consumerGroup($0) }
         cancel(.consumerSession(group: g.groupId, member: memberId))
         cancel(.consumerRebalance(group: g.groupId, member: memberId))
@@ -208,9 +210,13 @@ extension GroupCoordinatorShard {
 
     // MARK: - Helpers
 
+    /// The short interval while the group converges, and for one stable interval after its epoch last moved: members
+    /// often join in bursts, and one told the long interval in a lull would learn of the next join only that much
+    /// later. Members of a group stable for longer get the configured interval.
     private func heartbeatInterval(_ group: ConsumerGroup) -> Int32 {
-        group.state == .stable ? config.consumerHeartbeatIntervalMs
-            : min(config.consumerHeartbeatIntervalMs, config.consumerReconciliationHeartbeatIntervalMs)
+        let stable = config.consumerHeartbeatIntervalMs
+        let settling = group.state != .stable || now - (consumerGroupChangedAt[group.groupId] ?? .min / 2) < Int64(stable)
+        return settling ? min(stable, config.consumerReconciliationHeartbeatIntervalMs) : stable
     }
 
     /// Kafka's checks of the request fields (INVALID_REQUEST names the field), the assignor and the regex.

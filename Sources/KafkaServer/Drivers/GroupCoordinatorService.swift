@@ -66,7 +66,10 @@ public final class GroupCoordinatorService: Sendable {
             logger.error("cannot create \(Self.topic): \(r.error)")
             throw r.error
         }
-        logger.info("created \(Self.topic) with \(settings.offsetsTopicNumPartitions) partitions")
+        // Concurrent first requests race to create it; only the winner says so.
+        if results.first?.error.isFailure != true {
+            logger.info("created \(Self.topic) with \(settings.offsetsTopicNumPartitions) partitions")
+        }
         return Int32(metadata.cache.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.offsetsTopicNumPartitions))
     }
 

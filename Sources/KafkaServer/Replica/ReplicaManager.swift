@@ -279,7 +279,9 @@ extension ReplicaManager {
     /// in log order, from its log start: the load of a coordinator whose records may be transactional.
     public func forEachEntry(_ tp: TopicPartition, _ body: (CoordinatorLogEntry) throws -> Void) throws {
         let now = clock()
-        guard let handle = try logs.log(tp, now: now) else { return }
+        // A coordinator partition the metadata names but whose log is not open yet (just created): not loadable yet,
+        // rather than loaded empty.
+        guard let handle = try logs.log(tp, now: now) else { throw KafkaError.coordinatorLoadInProgress }
         let regions: [ByteBuffer] = try handle.withLog { log in
             var out: [ByteBuffer] = []
             var offset = log.logStartOffset
