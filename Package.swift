@@ -75,7 +75,7 @@ let package = Package(
         // gives a replayer that runs files through the same harness.
         .executableTarget(
             name: "tributary-fuzz",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaProtocol", "KafkaCoordinator", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

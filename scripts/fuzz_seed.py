@@ -3,9 +3,10 @@
 
 Each seed is: mode byte, two selector bytes, payload (see Sources/tributary-fuzz/FuzzHarness.swift):
 mode 0/1 = request/response body of API (selector 1 = index of the API in ApiKey.allCases, i.e. the API key's
-position), version offset; mode 2 = a whole request frame; mode 3 = record batches; 5 = compressed blocks.
+position), version offset; mode 2 = a whole request frame; mode 3 = record batches; mode 5 = a coordinator record
+(selector 1 = key length; key then value); 6 = compressed blocks.
 """
-import json, os, sys
+import json, os, struct, sys
 
 captures, out = sys.argv[1], sys.argv[2]
 n = 0
@@ -33,4 +34,10 @@ for part in sorted(os.listdir(segs)):
                 data = open(os.path.join(d, f), "rb").read()
                 for i in range(0, min(len(data), 1 << 20), 65536):
                     put(bytes([3, 0, 0]) + data[i:i + 65536])
+# Coordinator records: the key of each __consumer_offsets record type (group "g", member "m") with a small value.
+def kstr(x):
+    return struct.pack(">h", len(x)) + x
+for t in (0, 1, 2, 3, 4, 5, 6, 7, 8, 16):
+    key = struct.pack(">h", t) + kstr(b"g") + (kstr(b"m") if t in (5, 7, 8, 16) else b"") + (kstr(b"t") + struct.pack(">i", 0) if t in (0, 1) else b"")
+    put(bytes([5, len(key), 1]) + key + struct.pack(">h", 0) + bytes(16))
 print(f"fuzz seed: {n} inputs")

@@ -16,7 +16,8 @@ public struct CoordinatorRecord: Sendable, Hashable {
         case groupMetadata(group: String, value: GroupMetadataValue?)
         /// A KIP-848 consumer group record (types 3-8).
         case consumerGroup(ConsumerGroupRecord)
-        /// A record type this coordinator does not interpret yet; kept undecoded.
+        /// A record type this coordinator does not interpret yet; kept undecoded: the key after its type, the value
+        /// with its version.
         case other(type: Int16, key: ByteBuffer, value: ByteBuffer?)
     }
 
@@ -151,9 +152,10 @@ public struct CoordinatorRecord: Sendable, Hashable {
             self.init(payload: .groupMetadata(group: k.group, value: decoded), keyType: type, valueVersion: version)
         case 3...8:
             let r = try ConsumerGroupRecord.decode(type: type, key: &key, value: &value, version: version)!
-            self.init(payload: .consumerGroup(r), keyType: type, valueVersion: version)
+            // Read as version 0 (newer versions only add tagged fields), and written back as version 0.
+            self.init(payload: .consumerGroup(r), keyType: type, valueVersion: 0)
         default:
-            self.init(payload: .other(type: type, key: keyBytes, value: valueBytes), keyType: type, valueVersion: version)
+            self.init(payload: .other(type: type, key: key, value: valueBytes), keyType: type, valueVersion: version)
         }
     }
 }

@@ -53,6 +53,7 @@ import Testing
         let r = try CoordinatorRecord(key: key, value: nil)
         guard case .other(let type, _, _) = r.payload else { Issue.record(); return }
         #expect(type == 16)
+        #expect(try r.encodeKey() == key, "kept records are written back byte for byte")
     }
 
     /// Reads every record of the `__consumer_offsets-4` partition Kafka 3.7.1 wrote, decodes it with our codec,
