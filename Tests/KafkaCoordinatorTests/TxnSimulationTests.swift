@@ -4,18 +4,6 @@ import Testing
 
 @testable import KafkaCoordinator
 
-/// Deterministic PRNG for the transaction simulation (SplitMix64).
-struct TxnSimRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A simulated data partition: the transactional batches not yet decided, per producer id, and the producer
 /// epochs it has seen (data and markers fence older epochs, as a partition leader does).
 struct SimTxnPartition {
@@ -45,7 +33,7 @@ struct SimDelivery {
 
 /// The simulated world: a coordinator driver (log, timers, marker deliveries with delays, restarts) and producers.
 struct TxnWorld {
-    var rng: TxnSimRandom
+    var rng: SimRandom
     var config = TransactionCoordinatorConfig()
     var shard: TransactionCoordinatorShard
     var coordinatorEpoch: Int32 = 0
@@ -72,7 +60,7 @@ struct TxnWorld {
     static let txnIds = ["alpha", "beta", "gamma", "delta"]
 
     init(seed: UInt64) {
-        rng = TxnSimRandom(state: seed)
+        rng = SimRandom(state: seed)
         shard = TransactionCoordinatorShard(config: config, coordinatorEpoch: 0)
         for p in Self.topicPartitions { partitions[p] = SimTxnPartition() }
         apply(shard.onLoaded(now: now))
