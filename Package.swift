@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaServer",
+                "KafkaProtocol", "KafkaStorage", "KafkaServer", "KafkaCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -14,11 +14,14 @@ extension ConsumerGroup {
         case .partitionMetadata:
             break  // Kafka < 4.1 subscription metadata: recomputed from the metadata image instead.
         case .memberMetadata(_, let memberId, let value):
+            let old = members[memberId]
             guard let value else {
+                updateOwnership(of: memberId, from: old, to: nil)
+                updateSubscriptionCounts(from: old, to: nil)
                 members[memberId] = nil
                 return true
             }
-            var m = members[memberId] ?? ConsumerGroupMember(memberId: memberId)
+            var m = old ?? ConsumerGroupMember(memberId: memberId)
             m.instanceId = value.instanceId
             m.rackId = value.rackId
             m.clientId = value.clientId
@@ -27,6 +30,7 @@ extension ConsumerGroup {
             m.subscribedTopicRegex = value.subscribedTopicRegex
             m.rebalanceTimeoutMs = value.rebalanceTimeoutMs
             m.serverAssignor = value.serverAssignor
+            updateSubscriptionCounts(from: old, to: m)
             members[memberId] = m
         case .targetAssignmentMetadata(_, let value):
             assignmentEpoch = value?.assignmentEpoch ?? 0
@@ -37,7 +41,8 @@ extension ConsumerGroup {
                 targetAssignment[memberId] = nil
             }
         case .currentAssignment(_, let memberId, let value):
-            var m = members[memberId] ?? ConsumerGroupMember(memberId: memberId)
+            let old = members[memberId]
+            var m = old ?? ConsumerGroupMember(memberId: memberId)
             if let value {
                 m.memberEpoch = value.memberEpoch
                 m.previousMemberEpoch = value.previousMemberEpoch
@@ -51,6 +56,7 @@ extension ConsumerGroup {
                 m.assignedPartitions = [:]
                 m.partitionsPendingRevocation = [:]
             }
+            updateOwnership(of: memberId, from: old, to: m)
             members[memberId] = m
         }
         return true

@@ -64,6 +64,12 @@ public struct ConsumerGroup: Sendable, Hashable {
     public internal(set) var targetAssignment: [String: TopicPartitionSet] = [:]
     /// True once a ConsumerGroupMetadata record exists (the group is deleted by its tombstone).
     var hasMetadata = false
+    /// Derived from the members by `apply`, so a heartbeat needs neither a pass over all partitions nor over all
+    /// members: who owns each owned partition (assigned or pending revocation; Kafka's partition epochs), and how
+    /// many members subscribe to each topic name and each regex.
+    private(set) var partitionOwner: [TopicIdPartition: String] = [:]
+    private(set) var subscribedNameCounts: [String: Int] = [:]
+    private(set) var subscribedRegexCounts: [String: Int] = [:]
 
     public init(groupId: String) { self.groupId = groupId }
 
@@ -80,23 +86,41 @@ public struct ConsumerGroup: Sendable, Hashable {
         members.values.first { $0.instanceId == instanceId }
     }
 
-    /// The member that owns a partition (assigned or pending revocation), other than `except`.
-    func owner(of topicId: KafkaUUID, _ partition: Int32, except: String) -> String? {
-        for m in members.values where m.memberId != except {
-            if m.assignedPartitions[topicId]?.contains(partition) == true { return m.memberId }
-            if m.partitionsPendingRevocation[topicId]?.contains(partition) == true { return m.memberId }
-        }
-        return nil
+    /// Whether a member other than `memberId` owns a partition (holds it or is revoking it).
+    func isOwnedByOther(_ topicId: KafkaUUID, _ partition: Int32, than memberId: String) -> Bool {
+        partitionOwner[TopicIdPartition(topicId, partition)].map { $0 != memberId } ?? false
     }
 
-    /// Owners of every owned partition, for reconciliation of many members in one pass.
-    func partitionOwners() -> [TopicIdPartition: String] {
-        var owners: [TopicIdPartition: String] = [:]
-        for m in members.values {
-            for (t, ps) in m.assignedPartitions { for p in ps { owners[TopicIdPartition(t, p)] = m.memberId } }
-            for (t, ps) in m.partitionsPendingRevocation { for p in ps { owners[TopicIdPartition(t, p)] = m.memberId } }
+    /// Keeps `partitionOwner` in step when a member's owned partitions change.
+    mutating func updateOwnership(of memberId: String, from old: ConsumerGroupMember?, to new: ConsumerGroupMember?) {
+        if let old {
+            for set in [old.assignedPartitions, old.partitionsPendingRevocation] {
+                for (t, ps) in set {
+                    for p in ps where partitionOwner[TopicIdPartition(t, p)] == memberId { partitionOwner[TopicIdPartition(t, p)] = nil }
+                }
+            }
         }
-        return owners
+        if let new {
+            for set in [new.assignedPartitions, new.partitionsPendingRevocation] {
+                for (t, ps) in set { for p in ps { partitionOwner[TopicIdPartition(t, p)] = memberId } }
+            }
+        }
+    }
+
+    /// Keeps the subscription counts in step when a member's subscription changes.
+    mutating func updateSubscriptionCounts(from old: ConsumerGroupMember?, to new: ConsumerGroupMember?) {
+        func count(_ m: ConsumerGroupMember, _ delta: Int) {
+            for name in Set(m.subscribedTopicNames) {
+                let n = subscribedNameCounts[name, default: 0] + delta
+                subscribedNameCounts[name] = n > 0 ? n : nil
+            }
+            if let regex = m.subscribedTopicRegex {
+                let n = subscribedRegexCounts[regex, default: 0] + delta
+                subscribedRegexCounts[regex] = n > 0 ? n : nil
+            }
+        }
+        if let old { count(old, -1) }
+        if let new { count(new, 1) }
     }
 }
 

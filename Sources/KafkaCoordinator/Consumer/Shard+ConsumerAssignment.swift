@@ -28,8 +28,8 @@ extension GroupCoordinatorShard {
     /// changes (a topic created, deleted or grown) the group epoch bumps and partitions are assigned again.
     /// FNV-1a over the sorted entries; stored in the group's metadata record (Kafka's `MetadataHash`).
     mutating func subscriptionHash(_ group: ConsumerGroup) -> Int64 {
-        var names: Set<String> = []
-        for m in group.members.values { names.formUnion(subscribedTopics(m)) }
+        var names = Set(group.subscribedNameCounts.keys)
+        for regex in group.subscribedRegexCounts.keys { names.formUnion(resolve(regex)) }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ v: UInt64) {
             for i in 0..<8 {

@@ -111,10 +111,9 @@ extension GroupCoordinatorShard {
 
         // 3. This member's step towards its target.
         let current = group.members[memberId]!
-        let owners = group.partitionOwners()
         let reconciled = Reconciliation.reconcile(
             current, targetEpoch: group.assignmentEpoch, target: group.targetAssignment[memberId] ?? [:], owned: owned,
-            isOwnedByOther: { t, p in owners[TopicIdPartition(t, p)].map { $0 != memberId } ?? false })
+            isOwnedByOther: { [group] t, p in group.isOwnedByOther(t, p, than: memberId) })
         if reconciled != current { emit(ConsumerGroup.currentAssignmentRecord(group.groupId, reconciled)) }
         if reconciled.state == .unrevokedPartitions {
             if current.state != .unrevokedPartitions || current.partitionsPendingRevocation != reconciled.partitionsPendingRevocation {
