@@ -179,3 +179,38 @@ def test_group_survives_broker_sigkill(broker_factory):
         assert events == [("assign", [0, 1, 2])], f"the member's assignment moved: {events}"
     finally:
         c.close()
+
+
+def test_paused_member_is_fenced_and_rejoins(gbroker, gadmin, topic_name):
+    """SIGSTOP a member past its session: the others take its partitions; on SIGCONT it learns it lost them,
+    rejoins with its member id, and the group rebalances to three again; nothing is lost."""
+    import signal
+    P = 6
+    bootstrap, group = gbroker.bootstrap, f"g848-zombie-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    workers = [Worker(f"w{i}", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, protocol="consumer")
+               for i in range(3)]
+    try:
+        wait_for("three members owning every partition once", lambda: owning_all(workers, P), timeout=30)
+        sent = produce(bootstrap, topic_name, P, 300)
+        zombie, others = workers[0], workers[1:]
+        wait_for("the member to consume", lambda: len(zombie.consumed()) >= 10)
+        zombie.proc.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        wait_for("the two others owning all partitions", lambda: owning_all(others, P), timeout=30)
+        print(f"\n[kip-848] paused member fenced; others own everything {time.monotonic() - stopped:.2f}s after SIGSTOP")
+        zombie.proc.send_signal(signal.SIGCONT)
+        wait_for("the paused member to report its partitions lost", lambda: zombie.snapshot("lost"), timeout=30)
+        owned = wait_for("three members again", lambda: owning_all(workers, P), timeout=30)
+        assert sorted(len(s) for s in owned) == [2, 2, 2], owned
+        sent.update(produce(bootstrap, topic_name, P, 60, start=300))
+        wait_for("every message consumed", lambda: set(sent) <= {v for w in workers for _, _, v in w.consumed()})
+        for w in workers:
+            w.stop()
+    finally:
+        for w in workers:
+            try:
+                w.proc.send_signal(signal.SIGCONT)
+            except OSError:
+                pass
+            w.close_quietly()
