@@ -82,6 +82,11 @@ extension GroupCoordinatorShard {
                 out.records.append(.groupTombstone(group: groupId))
             }
         }
+        // Empty consumer groups left without offsets go too (Kafka's group cleanup in the same sweep).
+        for (groupId, group) in consumerGroups.sorted(by: { $0.key < $1.key }) where group.members.isEmpty && offsets[groupId] == nil {
+            out.records.append(.consumerGroup(.targetAssignmentMetadata(group: groupId, value: nil)))
+            out.records.append(.consumerGroup(.metadata(group: groupId, value: nil)))
+        }
         schedule(.offsetExpiration, after: config.offsetsRetentionCheckIntervalMs)
     }
 

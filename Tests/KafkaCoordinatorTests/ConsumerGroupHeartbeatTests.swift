@@ -214,6 +214,16 @@ import Testing
         #expect(h.shard.consumerGroups["g"] == nil)
     }
 
+    @Test func emptyGroupWithoutOffsetsIsCleanedUp() {
+        var h = harness()
+        h.apply(h.shard.onLoaded(now: h.now))
+        _ = h.cgHeartbeat(member: "a", epoch: 0, topics: ["t"])
+        _ = h.cgHeartbeat(member: "a", epoch: -1)
+        #expect(h.shard.consumerGroups["g"] != nil)
+        h.advance(by: 600_000)  // offsets.retention.check.interval.ms
+        #expect(h.shard.consumerGroups["g"] == nil)
+    }
+
     @Test func classicAndConsumerGroupsDoNotMix() {
         var h = harness()
         _ = h.cgHeartbeat(member: "a", epoch: 0, topics: ["t"])

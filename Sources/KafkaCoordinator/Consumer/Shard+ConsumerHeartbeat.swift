@@ -203,6 +203,7 @@ extension GroupCoordinatorShard {
             if !r.isTombstone, let classic = groups[r.groupId], classic.members.isEmpty { groups[r.groupId] = nil }
         } else {
             consumerGroups[r.groupId] = nil
+            consumerGroupChangedAt[r.groupId] = nil
             for key in timerDeadlines.keys where key.group == r.groupId && !key.isClassic { timerDeadlines[key] = nil }
         }
     }
