@@ -77,6 +77,36 @@ extension GroupCoordinatorShard {
         updated.clientId = ctx.clientId
         updated.clientHost = ctx.clientHost
 
+        let reconciled = updateMember(&group, before: before, updated: updated, replaced: replaced, owned: owned)
+        schedule(.consumerSession(group: group.groupId, member: memberId), after: config.consumerSessionTimeoutMs)
+
+        var response = ConsumerGroupHeartbeatResponse()
+        response.memberId = memberId
+        response.memberEpoch = reconciled.memberEpoch
+        response.heartbeatIntervalMs = heartbeatInterval(group)
+        // The assignment goes out when the member reported what it owns, (re)joined, or its assignment changed.
+        if owned != nil || req.memberEpoch == 0 || reconciled.assignedPartitions != member.assignedPartitions {
+            var a = ConsumerGroupHeartbeatResponse.Assignment()
+            a.topicPartitions = ConsumerGroup.sortedTopics(reconciled.assignedPartitions).map { t, ps in
+                var tp = ConsumerGroupHeartbeatResponse.TopicPartitions()
+                tp.topicId = t
+                tp.partitions = ps
+                return tp
+            }
+            response.assignment = a
+        }
+        reply(ctx, .consumerGroupHeartbeat(response))
+    }
+
+    /// Steps (1)-(3) for a member already admitted (a heartbeat, or a classic member's JoinGroup): writes the member,
+    /// bumps the group epoch when membership, subscriptions or topics changed, computes a new target assignment when
+    /// the epoch is ahead of it, and moves the member one step towards its target. Appends the records to the result;
+    /// `group` is left as they make it. Returns the member as it now stands.
+    mutating func updateMember(
+        _ group: inout ConsumerGroup, before: ConsumerGroupMember?, updated: ConsumerGroupMember,
+        replaced: ConsumerGroupMember?, owned: TopicPartitionSet?
+    ) -> ConsumerGroupMember {
+        let memberId = updated.memberId
         var records: [ConsumerGroupRecord] = []
         func emit(_ r: ConsumerGroupRecord) {
             records.append(r)
@@ -122,25 +152,8 @@ extension GroupCoordinatorShard {
         } else {
             cancel(.consumerRebalance(group: group.groupId, member: memberId))
         }
-        schedule(.consumerSession(group: group.groupId, member: memberId), after: config.consumerSessionTimeoutMs)
-
         out.records += records.map { CoordinatorRecord.consumerGroup($0) }
-        var response = ConsumerGroupHeartbeatResponse()
-        response.memberId = memberId
-        response.memberEpoch = reconciled.memberEpoch
-        response.heartbeatIntervalMs = heartbeatInterval(group)
-        // The assignment goes out when the member reported what it owns, (re)joined, or its assignment changed.
-        if owned != nil || req.memberEpoch == 0 || reconciled.assignedPartitions != member.assignedPartitions {
-            var a = ConsumerGroupHeartbeatResponse.Assignment()
-            a.topicPartitions = ConsumerGroup.sortedTopics(reconciled.assignedPartitions).map { t, ps in
-                var tp = ConsumerGroupHeartbeatResponse.TopicPartitions()
-                tp.topicId = t
-                tp.partitions = ps
-                return tp
-            }
-            response.assignment = a
-        }
-        reply(ctx, .consumerGroupHeartbeat(response))
+        return reconciled
     }
 
     /// Leaving: epoch -1 removes the member (and bumps the group epoch so the others take its partitions);
