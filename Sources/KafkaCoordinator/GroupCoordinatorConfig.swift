@@ -32,6 +32,10 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     public var consumerReconciliationHeartbeatIntervalMs: Int32 = 100
     /// `group.consumer.max.size`: KIP-848 members beyond this are refused with GROUP_MAX_SIZE_REACHED.
     public var consumerMaxGroupSize: Int = Int(Int32.max)
+    /// `group.consumer.migration.policy` allows a non-empty classic group to become a consumer group when a
+    /// KIP-848 member joins it ("upgrade" or "bidirectional", the default). Classic members may always join a
+    /// consumer group that has members. The other direction (converting back) is not implemented.
+    public var consumerMigrationUpgrade = true
     /// `group.consumer.assignors` by name: the first is the default.
     public var consumerAssignors: [String] = ["uniform", "range"]
 

@@ -19,6 +19,9 @@ public struct GroupCoordinatorShard: Sendable {
     /// When each consumer group's epoch last moved (ms; in memory only): members are kept on the short heartbeat
     /// interval for one stable interval after it (see `heartbeatInterval`).
     var consumerGroupChangedAt: [String: Int64] = [:]
+    /// Member ids handed to classic members joining a consumer group with MEMBER_ID_REQUIRED (KIP-394), accepted
+    /// on their next JoinGroup (in memory; bounded).
+    var issuedClassicMemberIds: Set<String> = []
     /// Regular expression subscriptions resolved against `topicsVersion`.
     var resolvedRegexes: [String: (version: Int, topics: Set<String>)] = [:]
     /// Committed offsets per group.

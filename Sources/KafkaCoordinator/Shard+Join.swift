@@ -10,9 +10,9 @@ extension GroupCoordinatorShard {
             return joinFailed(ctx, req.memberId, .invalidSessionTimeout)
         }
         if let consumerGroup = consumerGroups[req.groupId] {
-            // Classic members do not join a KIP-848 group (Kafka's online migration is not implemented); an
-            // empty one is deleted so the id can name a classic group again.
-            guard consumerGroup.members.isEmpty else { return joinFailed(ctx, req.memberId, .inconsistentGroupProtocol) }
+            // A classic member joins a KIP-848 group that has members as a classic member of it (online
+            // migration); an empty one is deleted so the id names a classic group again.
+            guard consumerGroup.members.isEmpty else { return classicJoinToConsumerGroup(ctx, req, consumerGroup) }
             out.records.append(.consumerGroup(.targetAssignmentMetadata(group: req.groupId, value: nil)))
             out.records.append(.consumerGroup(.metadata(group: req.groupId, value: nil)))
         }

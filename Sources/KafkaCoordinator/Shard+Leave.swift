@@ -14,6 +14,7 @@ extension GroupCoordinatorShard {
             r.errorCode = e.rawValue
             reply(ctx, .leaveGroup(r))
         }
+        if let consumerGroup = consumerGroups[req.groupId] { return classicLeaveFromConsumerGroup(ctx, req, consumerGroup) }
         guard var group = groups[req.groupId] else { return topLevel(.unknownMemberId) }
         if group.state == .dead { return topLevel(.coordinatorNotAvailable) }
 

@@ -9,8 +9,8 @@ extension GroupCoordinatorShard {
             groupError = .invalidGroupId
         } else if let group = consumerGroups[req.groupId] {
             groupError = validateConsumerGroupAccess(group, memberId: req.memberId, memberEpoch: req.generationIdOrMemberEpoch)
-            if groupError == nil, !group.members.isEmpty, version < 9 {
-                groupError = .unsupportedVersion  // KIP-848 members commit with v9+ (member epochs)
+            if groupError == nil, version < 9, let m = group.members[req.memberId], m.classic == nil {
+                groupError = .unsupportedVersion  // consumer-protocol members commit with v9+ (member epochs)
             }
         } else if let group = groups[req.groupId] {
             groupError = validateOffsetCommit(group, req)
@@ -76,6 +76,8 @@ extension GroupCoordinatorShard {
     func validateConsumerGroupAccess(_ group: ConsumerGroup, memberId: String, memberEpoch: Int32) -> KafkaError? {
         if memberEpoch < 0, group.members.isEmpty { return nil }
         guard let member = group.members[memberId] else { return .unknownMemberId }
-        return member.memberEpoch == memberEpoch ? nil : .staleMemberEpoch
+        if member.memberEpoch == memberEpoch { return nil }
+        // A classic member's generation is its member epoch.
+        return member.classic == nil ? .staleMemberEpoch : .illegalGeneration
     }
 }

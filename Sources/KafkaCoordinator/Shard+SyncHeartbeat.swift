@@ -5,6 +5,7 @@ import NIOCore
 extension GroupCoordinatorShard {
     mutating func syncGroup(_ ctx: RequestContext, _ req: SyncGroupRequest) {
         func fail(_ e: KafkaError) { reply(ctx, .syncGroup(syncErrorResponse(e))) }
+        if let consumerGroup = consumerGroups[req.groupId] { return classicSyncToConsumerGroup(ctx, req, consumerGroup) }
         guard var group = groups[req.groupId] else { return fail(.unknownMemberId) }
         if group.state == .dead { return fail(.coordinatorNotAvailable) }
         if let error = validateMember(group, req.memberId, req.groupInstanceId) { return fail(error) }
@@ -57,6 +58,7 @@ extension GroupCoordinatorShard {
             r.errorCode = e.rawValue
             reply(ctx, .heartbeat(r))
         }
+        if let consumerGroup = consumerGroups[req.groupId] { return classicHeartbeatToConsumerGroup(ctx, req, consumerGroup) }
         guard let group = groups[req.groupId] else { return answer(.unknownMemberId) }
         if group.state == .dead { return answer(.coordinatorNotAvailable) }
         if let error = validateMember(group, req.memberId, req.groupInstanceId) { return answer(error) }

@@ -227,7 +227,8 @@ import Testing
     @Test func classicAndConsumerGroupsDoNotMix() {
         var h = harness()
         _ = h.cgHeartbeat(member: "a", epoch: 0, topics: ["t"])
-        let joinId = h.join()
+        // Classic members of the consumer protocol may join (ConsumerGroupMigrationTests); other protocol types not.
+        let joinId = h.join(type: "connect")
         #expect(h.joinReply(joinId)?.errorCode == KafkaError.inconsistentGroupProtocol.rawValue)
     }
 

@@ -214,3 +214,44 @@ def test_paused_member_is_fenced_and_rejoins(gbroker, gadmin, topic_name):
             except OSError:
                 pass
             w.close_quietly()
+
+
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+def test_rolling_upgrade_from_classic(gbroker, gadmin, topic_name, strategy):
+    """KIP-848 online upgrade: two classic members own the partitions; a third member on group.protocol=consumer
+    joins the same group (it becomes a consumer group, the classic members carry on inside it); then the classic
+    members are replaced one by one. Every step ends with every partition owned exactly once and nothing lost."""
+    P = 6
+    bootstrap, group = gbroker.bootstrap, f"g848-up-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    sent = produce(bootstrap, topic_name, P, 120)
+    classic = [Worker(f"c{i}", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, strategy=strategy)
+               for i in range(2)]
+    workers = list(classic)
+    try:
+        wait_for("two classic members owning every partition", lambda: owning_all(workers, P), timeout=30)
+        t0 = time.monotonic()
+        workers.append(Worker("n0", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, protocol="consumer"))
+        owned = wait_for("two classic and one consumer-protocol member sharing the partitions",
+                         lambda: (lambda s: s if s and sorted(len(x) for x in s) == [2, 2, 2] else None)(owning_all(workers, P)),
+                         timeout=40)
+        print(f"\n[kip-848] {strategy}: consumer-protocol member joined the classic group, settled in "
+              f"{time.monotonic() - t0:.2f}s, split {sorted(len(s) for s in owned)}")
+        d = gadmin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert d.type == ConsumerGroupType.CONSUMER and len(d.members) == 3
+        for i, old in enumerate(classic):  # replace each classic member by a consumer-protocol one
+            old.stop()
+            workers.remove(old)
+            workers.append(Worker(f"n{i + 1}", bootstrap=bootstrap, group=group, topic=topic_name, batch=5,
+                                  protocol="consumer"))
+            wait_for(f"replacement {i + 1} settled",
+                     lambda: (lambda s: s if s and sorted(len(x) for x in s) == [2, 2, 2] else None)(owning_all(workers, P)),
+                     timeout=40)
+        sent.update(produce(bootstrap, topic_name, P, 60, start=120))
+        everyone = classic + workers
+        wait_for("every message consumed", lambda: set(sent) <= {v for w in everyone for _, _, v in w.consumed()})
+        for w in workers:
+            w.stop()
+    finally:
+        for w in classic + workers:
+            w.close_quietly()

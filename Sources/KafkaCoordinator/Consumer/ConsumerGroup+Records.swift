@@ -30,6 +30,13 @@ extension ConsumerGroup {
             m.subscribedTopicRegex = value.subscribedTopicRegex
             m.rebalanceTimeoutMs = value.rebalanceTimeoutMs
             m.serverAssignor = value.serverAssignor
+            // The generated default (an empty struct) stands for "absent": a consumer-protocol member.
+            if let c = value.classicMemberMetadata, c != .init() {
+                m.classic = ClassicMembership(sessionTimeoutMs: c.sessionTimeoutMs,
+                                              protocols: c.supportedProtocols.map { MemberProtocol(name: $0.name, metadata: $0.metadata) })
+            } else {
+                m.classic = nil
+            }
             updateSubscriptionCounts(from: old, to: m)
             members[memberId] = m
         case .targetAssignmentMetadata(_, let value):
@@ -87,7 +94,18 @@ extension ConsumerGroup {
         v.subscribedTopicRegex = m.subscribedTopicRegex
         v.rebalanceTimeoutMs = m.rebalanceTimeoutMs
         v.serverAssignor = m.serverAssignor
-        v.classicMemberMetadata = nil  // a consumer-protocol member
+        // A consumer-protocol member leaves the field at its default, so the tag is omitted as Kafka omits it.
+        if let c = m.classic {
+            var cm = ConsumerGroupMemberMetadataValue.ClassicMemberMetadata()
+            cm.sessionTimeoutMs = c.sessionTimeoutMs
+            cm.supportedProtocols = c.protocols.map { p in
+                var cp = ConsumerGroupMemberMetadataValue.ClassicProtocol()
+                cp.name = p.name
+                cp.metadata = p.metadata
+                return cp
+            }
+            v.classicMemberMetadata = cm
+        }
         return .memberMetadata(group: groupId, member: m.memberId, value: v)
     }
 
@@ -97,7 +115,7 @@ extension ConsumerGroup {
                 var tp = ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
                 tp.topicId = t
                 tp.partitions = ps
-                tp.assignmentEpochs = nil
+                // Left at the generated default so the tag is omitted, as Kafka writes it.
                 return tp
             }
         }

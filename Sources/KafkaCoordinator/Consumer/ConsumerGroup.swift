@@ -41,11 +41,21 @@ public struct ConsumerGroupMember: Sendable, Hashable {
     public internal(set) var assignedPartitions: TopicPartitionSet = [:]
     /// Partitions the member still owns but must give up.
     public internal(set) var partitionsPendingRevocation: TopicPartitionSet = [:]
+    /// Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) in this consumer group,
+    /// KIP-848's online migration: its session timeout and the protocols it joined with.
+    public internal(set) var classic: ClassicMembership?
 
     public init(memberId: String) { self.memberId = memberId }
 
     /// The subscription fields as one value, to tell whether a heartbeat changed them.
     var subscription: [String?] { subscribedTopicNames.sorted() + ["|", subscribedTopicRegex] }
+}
+
+/// What a classic-protocol member of a consumer group joined with.
+public struct ClassicMembership: Sendable, Hashable {
+    public var sessionTimeoutMs: Int32
+    /// Assignor names and subscription bytes, in the member's preference order.
+    public var protocols: [MemberProtocol]
 }
 
 /// A KIP-848 consumer group (Kafka's `ConsumerGroup`): the group epoch bumps whenever membership or what members

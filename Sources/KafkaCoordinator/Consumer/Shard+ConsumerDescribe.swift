@@ -74,34 +74,4 @@ extension GroupCoordinatorShard {
         if apiVersion < 3 { d.authorizedOperations = Int32.min }
         return d
     }
-
-    /// ConsumerProtocolSubscription v0: topics, null user data.
-    private func consumerProtocolSubscription(_ topics: [String]) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.writeInteger(Int16(0), endianness: .big)
-        b.writeInteger(Int32(topics.count), endianness: .big)
-        for t in topics.sorted() { writeShortString(&b, t) }
-        b.writeInteger(Int32(-1), endianness: .big)
-        return b
-    }
-
-    /// ConsumerProtocolAssignment v0: topic partitions by name, null user data.
-    private func consumerProtocolAssignment(_ set: TopicPartitionSet) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.writeInteger(Int16(0), endianness: .big)
-        let named = ConsumerGroup.sortedTopics(set).compactMap { t, ps in topics[t].map { ($0.name, ps) } }
-        b.writeInteger(Int32(named.count), endianness: .big)
-        for (name, ps) in named {
-            writeShortString(&b, name)
-            b.writeInteger(Int32(ps.count), endianness: .big)
-            for p in ps { b.writeInteger(p, endianness: .big) }
-        }
-        b.writeInteger(Int32(-1), endianness: .big)
-        return b
-    }
-
-    private func writeShortString(_ b: inout ByteBuffer, _ s: String) {
-        b.writeInteger(Int16(s.utf8.count), endianness: .big)
-        b.writeString(s)
-    }
 }

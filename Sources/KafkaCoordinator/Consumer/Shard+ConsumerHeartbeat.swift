@@ -22,7 +22,11 @@ extension GroupCoordinatorShard {
         } else if req.memberEpoch != 0 {
             return replyHeartbeatError(ctx, .unknownMemberId, "Group \(req.groupId) has no member \(req.memberId).")
         } else if let classic = groups[req.groupId], classic.state != .empty, classic.state != .dead {
-            return replyHeartbeatError(ctx, .groupIdNotFound, "Group \(req.groupId) is not a consumer group.")
+            // KIP-848 online upgrade: the classic members carry on as classic members of the consumer group.
+            guard let converted = upgradeToConsumerGroup(classic) else {
+                return replyHeartbeatError(ctx, .groupIdNotFound, "Cannot upgrade classic group \(req.groupId) to a consumer group.")
+            }
+            group = converted
         } else {
             if groups[req.groupId]?.protocolType != nil { out.records.append(.groupTombstone(group: req.groupId)) }
             group = ConsumerGroup(groupId: req.groupId)
@@ -76,6 +80,7 @@ extension GroupCoordinatorShard {
         if ctx.apiVersion >= 1, let v = req.subscribedTopicRegex { updated.subscribedTopicRegex = v.isEmpty ? nil : v }
         updated.clientId = ctx.clientId
         updated.clientHost = ctx.clientHost
+        updated.classic = nil  // it speaks the consumer protocol
 
         let reconciled = updateMember(&group, before: before, updated: updated, replaced: replaced, owned: owned)
         schedule(.consumerSession(group: group.groupId, member: memberId), after: config.consumerSessionTimeoutMs)
@@ -189,7 +194,9 @@ extension GroupCoordinatorShard {
     }
 
     /// Tombstones for the member, then the group epoch bump without it (its partitions become free at once).
-    private mutating func removeConsumerMember(_ group: ConsumerGroup, _ memberId: String) {
+    /// Returns the records (also added to the result).
+    @discardableResult
+    mutating func removeConsumerMember(_ group: ConsumerGroup, _ memberId: String) -> [ConsumerGroupRecord] {
         var g = group
         var records = Self.removalRecords(g.groupId, memberId)
         for r in records { _ = g.apply(r) }
@@ -198,6 +205,7 @@ extension GroupCoordinatorShard {
         out.records += records.map { CoordinatorRecord.consumerGroup($0) }
         cancel(.consumerSession(group: g.groupId, member: memberId))
         cancel(.consumerRebalance(group: g.groupId, member: memberId))
+        return records
     }
 
     /// In the order Kafka writes them: current assignment, target assignment, then the member.
@@ -279,7 +287,7 @@ extension GroupCoordinatorShard {
     private static func sameMetadata(_ a: ConsumerGroupMember, _ b: ConsumerGroupMember) -> Bool {
         a.instanceId == b.instanceId && a.rackId == b.rackId && a.clientId == b.clientId && a.clientHost == b.clientHost
             && a.subscribedTopicNames == b.subscribedTopicNames && a.subscribedTopicRegex == b.subscribedTopicRegex
-            && a.rebalanceTimeoutMs == b.rebalanceTimeoutMs && a.serverAssignor == b.serverAssignor
+            && a.rebalanceTimeoutMs == b.rebalanceTimeoutMs && a.serverAssignor == b.serverAssignor && a.classic == b.classic
     }
 
     static func partitionSet(_ list: [ConsumerGroupHeartbeatRequest.TopicPartitions]) -> TopicPartitionSet {
