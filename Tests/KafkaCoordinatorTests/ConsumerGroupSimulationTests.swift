@@ -16,6 +16,8 @@ private struct SimConsumer {
     /// Next offset to commit per partition it owns.
     var position: [TopicIdPartition: Int64] = [:]
     var ownedChanged = true
+    /// Speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat, eager) inside the consumer group.
+    var classic = false
 }
 
 /// Members joining, heartbeating, leaving, crashing, pausing and committing against one consumer group shard, with
@@ -44,9 +46,69 @@ private struct ConsumerGroupSimulation {
 
     func subscription(_ i: Int) -> [String] { i % 3 == 2 ? ["t", "u"] : ["t"] }
 
-    mutating func heartbeat(_ i: Int) {
+    /// Takes a new assignment: reading resumes where the group committed for partitions new to the member.
+    private mutating func take(_ assigned: TopicPartitionSet, into c: inout SimConsumer) {
+        if assigned != c.owned { c.ownedChanged = true }
+        for (t, ps) in assigned {
+            for p in ps where c.owned[t]?.contains(p) != true {
+                c.position[TopicIdPartition(t, p)] = committed[TopicIdPartition(t, p)] ?? 0
+            }
+        }
+        c.position = c.position.filter { assigned[$0.key.topicId]?.contains($0.key.partition) == true }
+        c.owned = assigned
+    }
+
+    /// An eager classic member: on REBALANCE_IN_PROGRESS it gives up everything, rejoins and syncs.
+    mutating func classicHeartbeat(_ i: Int) {
         var c = consumers[i]
-        guard !c.crashed, h.now >= c.pausedUntil else { return }
+        // Classic members join the consumer group, not an empty one (that would become a classic group, which
+        // GroupSimulationTests covers).
+        if c.joined {
+            let code = h.heartbeat(member: c.memberId, generation: c.epoch)
+            stats["classic-heartbeat-\(code)", default: 0] += 1
+            if code == 0 { return }
+            take([:], into: &c)
+            if code != KafkaError.rebalanceInProgress.rawValue {
+                c.joined = false
+                c.memberId = ""
+            }
+        }
+        if h.shard.consumerGroups["g"]?.members.isEmpty ?? true {
+            consumers[i] = c
+            return
+        }
+        var id = c.memberId
+        for _ in 0..<2 {
+            let rid = h.join(member: id, version: 5, protocols: [("range", KafkaCoordinatorTests.subscription(subscription(i)))])
+            guard let r = h.joinReply(rid) else { return fail("no JoinGroup reply") }
+            if r.errorCode == KafkaError.memberIdRequired.rawValue { id = r.memberId; continue }
+            stats["classic-join-\(r.errorCode)", default: 0] += 1
+            guard r.errorCode == 0 else {
+                c.memberId = ""
+                c.joined = false
+                consumers[i] = c
+                return
+            }
+            c.memberId = r.memberId
+            c.epoch = r.generationId
+            let sid = h.sync(member: c.memberId, generation: c.epoch)
+            guard let sr = h.syncReply(sid), sr.errorCode == 0 else { break }
+            var bytes = sr.assignment
+            var assigned: TopicPartitionSet = [:]
+            if let v: Int16 = bytes.readInteger(endianness: .big), let a = try? ConsumerProtocolAssignment(from: &bytes, version: v) {
+                for tp in a.assignedPartitions where !tp.partitions.isEmpty { assigned[topicId(tp.topic), default: []].formUnion(tp.partitions) }
+            }
+            take(assigned, into: &c)
+            c.joined = true
+            break
+        }
+        consumers[i] = c
+    }
+
+    mutating func heartbeat(_ i: Int) {
+        guard !consumers[i].crashed, h.now >= consumers[i].pausedUntil else { return }
+        if consumers[i].classic { return classicHeartbeat(i) }
+        var c = consumers[i]
         let joining = !c.joined
         // Like real clients: the subscription on (re)join, owned partitions when they changed (sometimes anyway).
         let reportOwned = joining || c.ownedChanged || rng.below(4) == 0
@@ -65,17 +127,7 @@ private struct ConsumerGroupSimulation {
             c.joined = true
             c.epoch = r.memberEpoch
             c.ownedChanged = false
-            if let assigned = r.assigned {
-                if assigned != c.owned { c.ownedChanged = true }
-                for (t, ps) in assigned {
-                    for p in ps where c.owned[t]?.contains(p) != true {
-                        // Start reading where the group committed.
-                        c.position[TopicIdPartition(t, p)] = committed[TopicIdPartition(t, p)] ?? 0
-                    }
-                }
-                c.position = c.position.filter { assigned[$0.key.topicId]?.contains($0.key.partition) == true }
-                c.owned = assigned
-            }
+            if let assigned = r.assigned { take(assigned, into: &c) }
         }
         consumers[i] = c
     }
@@ -90,7 +142,7 @@ private struct ConsumerGroupSimulation {
             c.position[tp] = next
             offsets.append((names[tp.topicId]!, tp.partition, next))
         }
-        let codes = h.commit(member: c.memberId, generation: c.epoch, offsets: offsets)
+        let codes = h.commit(member: c.memberId, generation: c.epoch, offsets: offsets, version: c.classic ? 7 : 9)
         stats["commit-\(codes.first ?? -1)", default: 0] += 1
         if codes.allSatisfy({ $0 == 0 }) {
             for (name, p, o) in offsets {
@@ -107,7 +159,12 @@ private struct ConsumerGroupSimulation {
     mutating func act() {
         let roll = rng.below(100)
         if consumers.filter({ !$0.crashed }).count < 2 || (roll < 6 && consumers.count < 12) {
-            consumers.append(SimConsumer(memberId: "m\(consumers.count)"))
+            var joiner = SimConsumer(memberId: "m\(consumers.count)")
+            // Some members speak the classic protocol inside the consumer group (KIP-848 migration); never the
+            // first, so the group is a consumer group.
+            joiner.classic = !consumers.isEmpty && rng.chance(30)
+            if joiner.classic { joiner.memberId = "" }
+            consumers.append(joiner)
             stats["join", default: 0] += 1
             heartbeat(consumers.count - 1)
             return
@@ -118,13 +175,23 @@ private struct ConsumerGroupSimulation {
         case 60..<80: commit(i)
         case 80..<83:
             if !consumers[i].crashed, consumers[i].joined {
-                _ = h.cgHeartbeat(member: consumers[i].memberId, epoch: -1)
-                consumers[i] = SimConsumer(memberId: consumers[i].memberId + "r")
+                if consumers[i].classic {
+                    _ = h.leave(members: [(consumers[i].memberId, nil)])
+                    consumers[i] = SimConsumer(memberId: "")
+                    consumers[i].classic = true
+                } else {
+                    _ = h.cgHeartbeat(member: consumers[i].memberId, epoch: -1)
+                    consumers[i] = SimConsumer(memberId: consumers[i].memberId + "r")
+                }
                 stats["leave", default: 0] += 1
             }
         case 83..<85:
-            consumers[i].crashed = true
-            stats["crash", default: 0] += 1
+            // One consumer-protocol member always survives, so the group stays a consumer group.
+            let survivors = consumers.indices.filter { !consumers[$0].crashed && !consumers[$0].classic }
+            if consumers[i].classic || survivors != [i] {
+                consumers[i].crashed = true
+                stats["crash", default: 0] += 1
+            }
         case 85..<88:
             consumers[i].pausedUntil = h.now + Int64(rng.below(60_000))
             stats["pause", default: 0] += 1
