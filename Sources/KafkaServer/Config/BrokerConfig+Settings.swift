@@ -34,6 +34,8 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
     public var consumerReconciliationHeartbeatIntervalMs: Int32
     public var consumerMaxSize: Int32
     public var consumerAssignors: [String]
+    /// `group.consumer.migration.policy` allows upgrading a classic group.
+    public var consumerMigrationUpgrade: Bool
 
     init(_ v: ConfigValues) {
         offsetsTopicNumPartitions = v.int("offsets.topic.num.partitions")
@@ -53,6 +55,8 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
         consumerReconciliationHeartbeatIntervalMs = v.int("group.consumer.reconciliation.heartbeat.interval.ms")
         consumerMaxSize = v.int("group.consumer.max.size")
         consumerAssignors = v.list("group.consumer.assignors").map(Self.assignorName)
+        let policy = (v.string("group.consumer.migration.policy") ?? "bidirectional").lowercased()
+        consumerMigrationUpgrade = policy == "upgrade" || policy == "bidirectional"
     }
 
     /// Kafka accepts the assignors' class names as well as their names.

@@ -29,6 +29,10 @@ extension ConfigDef {
              "Tributary only: the heartbeat interval given to consumer-protocol members while their group moves to a "
              + "new assignment (at most group.consumer.heartbeat.interval.ms, which stable groups get)."),
         .int("group.consumer.max.size", Int32.max, valid: .atLeast(1), .medium, "Members allowed in one consumer group."),
+        .string("group.consumer.migration.policy", "bidirectional",
+                valid: .oneOfIgnoringCase(["disabled", "upgrade", "downgrade", "bidirectional"]), .medium,
+                "Whether a classic group may become a consumer group when a consumer-protocol member joins it "
+                + "(upgrade, bidirectional); converting back (downgrade) is not implemented."),
         .list("group.consumer.assignors", ["uniform", "range"], .medium,
               "Server-side assignors of the consumer protocol; the first is the default."),
         .int("offset.metadata.max.bytes", 4096, .high, "Largest metadata string stored with a committed offset."),

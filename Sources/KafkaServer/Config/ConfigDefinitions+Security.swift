@@ -30,7 +30,7 @@ extension ConfigDef {
         "connections.max.reauth.ms", "metric.reporters", "auto.include.jmx.reporter", "config.providers",
         "control.plane.listener.name", "eligible.leader.replicas.enable", "unstable.api.versions.enable",
         "unstable.feature.versions.enable", "server.max.startup.time.ms", "log.initial.task.delay.ms",
-        "group.coordinator.new.enable", "group.consumer.migration.policy", "client.quota.callback.class",
+        "group.coordinator.new.enable", "client.quota.callback.class",
         "kafka.metrics.reporters", "kafka.metrics.polling.interval.secs", "quota.window.num",
         "quota.window.size.seconds", "replication.quota.window.num", "replication.quota.window.size.seconds",
         "alter.log.dirs.replication.quota.window.num", "alter.log.dirs.replication.quota.window.size.seconds",

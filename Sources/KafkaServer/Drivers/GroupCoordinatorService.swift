@@ -36,6 +36,7 @@ public final class GroupCoordinatorService: Sendable {
         c.consumerReconciliationHeartbeatIntervalMs = settings.consumerReconciliationHeartbeatIntervalMs
         c.consumerMaxGroupSize = Int(settings.consumerMaxSize)
         c.consumerAssignors = settings.consumerAssignors
+        c.consumerMigrationUpgrade = settings.consumerMigrationUpgrade
         self.coordinatorConfig = c
         self.clock = clock
         self.logger = logger
