@@ -34,8 +34,11 @@ public struct GroupCoordinatorConfig: Sendable, Hashable {
     public var consumerMaxGroupSize: Int = Int(Int32.max)
     /// `group.consumer.migration.policy` allows a non-empty classic group to become a consumer group when a
     /// KIP-848 member joins it ("upgrade" or "bidirectional", the default). Classic members may always join a
-    /// consumer group that has members. The other direction (converting back) is not implemented.
+    /// consumer group that has members.
     public var consumerMigrationUpgrade = true
+    /// `group.consumer.migration.policy` "downgrade" or "bidirectional": a consumer group whose last
+    /// consumer-protocol member leaves while classic members remain becomes a classic group again.
+    public var consumerMigrationDowngrade = true
     /// `group.consumer.assignors` by name: the first is the default.
     public var consumerAssignors: [String] = ["uniform", "range"]
 

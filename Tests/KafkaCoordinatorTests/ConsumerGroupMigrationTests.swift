@@ -136,4 +136,28 @@ import Testing
         _ = h.syncReply(h.sync(member: g1.memberId, generation: g1.generationId, assignments: [g1.memberId: ByteBuffer()]))
         #expect(h.cgHeartbeat(member: "new", epoch: 0, topics: ["t"]).errorCode == KafkaError.groupIdNotFound.rawValue)
     }
+
+    @Test func lastConsumerMemberLeavingTurnsTheGroupClassic() {
+        var h = harness()
+        _ = h.cgHeartbeat(member: "a", epoch: 0, topics: ["t"])
+        let (c, gen, _) = classicJoin(&h)
+        _ = syncAssignment(&h, c, gen)
+        #expect(h.cgHeartbeat(member: "a", epoch: h.shard.consumerGroups["g"]!.members["a"]!.memberEpoch, ).errorCode == 0)
+        _ = h.cgHeartbeat(member: "a", epoch: -1)
+        #expect(h.shard.consumerGroups["g"] == nil)
+        let classic = h.shard.groups["g"]
+        #expect(classic?.state == .preparingRebalance && classic?.members.map(\.memberId) == [c])
+        // The classic member rejoins the classic group and leads it.
+        #expect(h.heartbeat(member: c, generation: gen) == KafkaError.rebalanceInProgress.rawValue)
+        let jid = h.join(member: c, version: 5, protocols: [("range", subscription(["t"]))])
+        let r = h.joinReply(jid)
+        #expect(r?.errorCode == 0 && r?.leader == c)
+        let sid = h.sync(member: c, generation: r?.generationId ?? -1, assignments: [c: bytes("all")])
+        #expect(h.syncReply(sid)?.assignment == bytes("all"))
+        #expect(h.shard.groups["g"]?.state == .stable)
+        // Replaying the log gives the classic group (its metadata record came with the completed rebalance).
+        var fresh = GroupCoordinatorShard(memberIds: MemberIdGenerator(seed: 1))
+        for (k, v) in h.log { fresh.replay(try! CoordinatorRecord(key: k, value: v)) }
+        #expect(fresh.consumerGroups["g"] == nil && fresh.groups["g"]?.members.map(\.memberId) == [c])
+    }
 }

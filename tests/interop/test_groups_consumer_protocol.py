@@ -255,3 +255,39 @@ def test_rolling_upgrade_from_classic(gbroker, gadmin, topic_name, strategy):
     finally:
         for w in classic + workers:
             w.close_quietly()
+
+
+def test_downgrade_when_last_consumer_member_leaves(gbroker, gadmin, topic_name):
+    """A consumer group with one consumer-protocol and two classic members: when the consumer-protocol member leaves,
+    the group becomes a classic group again and the classic members share everything."""
+    P = 6
+    bootstrap, group = gbroker.bootstrap, f"g848-down-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    sent = produce(bootstrap, topic_name, P, 60)
+    first = Worker("n0", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, protocol="consumer")
+    workers = [first]
+    try:
+        wait_for("the consumer-protocol member owning everything", lambda: owning_all(workers, P), timeout=30)
+        for i in range(2):
+            workers.append(Worker(f"c{i}", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, strategy="range"))
+        wait_for("three members sharing the partitions",
+                 lambda: (lambda s: s if s and sorted(len(x) for x in s) == [2, 2, 2] else None)(owning_all(workers, P)),
+                 timeout=40)
+        first.stop()
+        workers.remove(first)
+        t0 = time.monotonic()
+        owned = wait_for("the two classic members owning everything",
+                         lambda: (lambda s: s if s and sorted(len(x) for x in s) == [3, 3] else None)(owning_all(workers, P)),
+                         timeout=40)
+        print(f"\n[kip-848] downgrade: classic members own everything {time.monotonic() - t0:.2f}s after the last "
+              f"consumer-protocol member left ({sorted(len(s) for s in owned)})")
+        d = gadmin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert d.type == ConsumerGroupType.CLASSIC and len(d.members) == 2, (d.type, len(d.members))
+        sent.update(produce(bootstrap, topic_name, P, 30, start=60))
+        everyone = workers + [first]
+        wait_for("every message consumed", lambda: set(sent) <= {v for w in everyone for _, _, v in w.consumed()})
+        for w in workers:
+            w.stop()
+    finally:
+        for w in workers + [first]:
+            w.close_quietly()

@@ -116,7 +116,9 @@ extension GroupCoordinatorShard {
             mr.memberId = identity.memberId
             mr.groupInstanceId = identity.groupInstanceId
             let member = identity.groupInstanceId.flatMap { group.staticMember($0) } ?? group.members[identity.memberId]
-            if let member, identity.memberId.isEmpty || identity.memberId == member.memberId {
+            if groups[group.groupId] != nil {
+                mr.errorCode = KafkaError.unknownMemberId.rawValue  // the group turned classic under this request
+            } else if let member, identity.memberId.isEmpty || identity.memberId == member.memberId {
                 for r in removeConsumerMember(group, member.memberId) { _ = group.apply(r) }
             } else {
                 mr.errorCode = (member == nil ? KafkaError.unknownMemberId : .fencedInstanceId).rawValue

@@ -200,11 +200,19 @@ extension GroupCoordinatorShard {
         var g = group
         var records = Self.removalRecords(g.groupId, memberId)
         for r in records { _ = g.apply(r) }
-        records.append(ConsumerGroup.epochRecord(g.groupId, epoch: g.groupEpoch + 1, metadataHash: subscriptionHash(g)))
-        consumerGroupChangedAt[g.groupId] = now
-        out.records += records.map { CoordinatorRecord.consumerGroup($0) }
         cancel(.consumerSession(group: g.groupId, member: memberId))
         cancel(.consumerRebalance(group: g.groupId, member: memberId))
+        // The last consumer-protocol member gone, classic members left: the group turns classic (KIP-848
+        // downgrade), at the epoch its members are at, so their next heartbeat says REBALANCE_IN_PROGRESS.
+        if shouldDowngrade(g, leaving: group.members[memberId]) {
+            out.records += records.map { CoordinatorRecord.consumerGroup($0) }
+            downgradeToClassicGroup(g)
+            return records
+        }
+        let epoch = ConsumerGroup.epochRecord(g.groupId, epoch: g.groupEpoch + 1, metadataHash: subscriptionHash(g))
+        records.append(epoch)
+        consumerGroupChangedAt[g.groupId] = now
+        out.records += records.map { CoordinatorRecord.consumerGroup($0) }
         return records
     }
 

@@ -34,8 +34,9 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
     public var consumerReconciliationHeartbeatIntervalMs: Int32
     public var consumerMaxSize: Int32
     public var consumerAssignors: [String]
-    /// `group.consumer.migration.policy` allows upgrading a classic group.
+    /// `group.consumer.migration.policy` allows upgrading a classic group / downgrading a consumer group.
     public var consumerMigrationUpgrade: Bool
+    public var consumerMigrationDowngrade: Bool
 
     init(_ v: ConfigValues) {
         offsetsTopicNumPartitions = v.int("offsets.topic.num.partitions")
@@ -57,6 +58,7 @@ public struct GroupCoordinatorSettings: Sendable, Equatable {
         consumerAssignors = v.list("group.consumer.assignors").map(Self.assignorName)
         let policy = (v.string("group.consumer.migration.policy") ?? "bidirectional").lowercased()
         consumerMigrationUpgrade = policy == "upgrade" || policy == "bidirectional"
+        consumerMigrationDowngrade = policy == "downgrade" || policy == "bidirectional"
     }
 
     /// Kafka accepts the assignors' class names as well as their names.

@@ -31,8 +31,8 @@ extension ConfigDef {
         .int("group.consumer.max.size", Int32.max, valid: .atLeast(1), .medium, "Members allowed in one consumer group."),
         .string("group.consumer.migration.policy", "bidirectional",
                 valid: .oneOfIgnoringCase(["disabled", "upgrade", "downgrade", "bidirectional"]), .medium,
-                "Whether a classic group may become a consumer group when a consumer-protocol member joins it "
-                + "(upgrade, bidirectional); converting back (downgrade) is not implemented."),
+                "Whether a classic group becomes a consumer group when a consumer-protocol member joins it (upgrade, "
+                + "bidirectional), and back when the last one leaves (downgrade, bidirectional)."),
         .list("group.consumer.assignors", ["uniform", "range"], .medium,
               "Server-side assignors of the consumer protocol; the first is the default."),
         .int("offset.metadata.max.bytes", 4096, .high, "Largest metadata string stored with a committed offset."),

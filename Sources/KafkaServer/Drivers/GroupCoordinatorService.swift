@@ -37,6 +37,7 @@ public final class GroupCoordinatorService: Sendable {
         c.consumerMaxGroupSize = Int(settings.consumerMaxSize)
         c.consumerAssignors = settings.consumerAssignors
         c.consumerMigrationUpgrade = settings.consumerMigrationUpgrade
+        c.consumerMigrationDowngrade = settings.consumerMigrationDowngrade
         self.coordinatorConfig = c
         self.clock = clock
         self.logger = logger
