@@ -4,7 +4,8 @@
 Each seed is: mode byte, two selector bytes, payload (see Sources/tributary-fuzz/FuzzHarness.swift):
 mode 0/1 = request/response body of API (selector 1 = index of the API in ApiKey.allCases, i.e. the API key's
 position), version offset; mode 2 = a whole request frame; mode 3 = record batches; mode 5 = a coordinator record
-(selector 1 = key length; key then value); 6 = compressed blocks.
+(selector 1 = key length; key then value); mode 6 = a subscription regex and a topic name (selector 1 = pattern
+length); 7 = compressed blocks.
 """
 import json, os, struct, sys
 
@@ -40,4 +41,7 @@ def kstr(x):
 for t in (0, 1, 2, 3, 4, 5, 6, 7, 8, 16):
     key = struct.pack(">h", t) + kstr(b"g") + (kstr(b"m") if t in (5, 7, 8, 16) else b"") + (kstr(b"t") + struct.pack(">i", 0) if t in (0, 1) else b"")
     put(bytes([5, len(key), 1]) + key + struct.pack(">h", 0) + bytes(16))
+for pattern, name in (("orders-.*", "orders-eu"), ("^topic[0-9]+$", "topic42"), ("(a+)+$", "aaaab"),
+                      ("[[:alpha:]_.-]{1,3}|x(?i:Y)", "xy"), ("\\Qa.b\\E\\d\\w\\s\\p{Lu}", "a.b1_ Q")):
+    put(bytes([6, len(pattern.encode()), 0]) + pattern.encode() + name.encode())
 print(f"fuzz seed: {n} inputs")

@@ -8,14 +8,14 @@ import Glibc
 
 /// What the fuzzer drives: every request and response decoder of every API and version, the frame splitter, the
 /// record batch and legacy message set readers, the `__consumer_offsets` and `__transaction_state` record readers,
-/// and every decompressor. A decoder may throw on bad input; it may
+/// the KIP-848 subscription regex compiler and matcher, and every decompressor. A decoder may throw on bad input; it may
 /// never trap, hang or allocate without bound. Whatever decodes must re-encode, decode and re-encode to the same bytes.
 enum FuzzHarness {
     static let apis = ApiKey.allCases
 
     static func run(_ input: UnsafeRawBufferPointer) {
         guard input.count >= 3 else { return }
-        let mode = input[0] % 7
+        let mode = input[0] % 8
         let a = Int(input[1]), b = Int(input[2])
         let body = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: input[3...]))
         switch mode {
@@ -38,6 +38,11 @@ enum FuzzHarness {
             FuzzRecords.legacy(body)
         case 5:
             coordinatorRecords(body, split: a, tombstone: b % 4 == 0)
+        case 6:
+            // A KIP-848 subscription regex (untrusted, from ConsumerGroupHeartbeat) and a name to match.
+            let text = String(decoding: body.readableBytesView, as: UTF8.self)
+            let cut = text.index(text.startIndex, offsetBy: min(a, text.count))
+            if let regex = try? TopicRegex(String(text[..<cut])) { _ = regex.wholeMatch(String(text[cut...])) }
         default:
             let codec = CompressionCodec.allCases[a % CompressionCodec.allCases.count]
             _ = try? codec.decompress(body, maxOutputBytes: 1 << 20)

@@ -69,6 +69,7 @@ import Testing
         #expect(h.cgHeartbeat(member: "a", epoch: 0).errorCode == KafkaError.invalidRequest.rawValue, "no subscription")
         #expect(h.cgHeartbeat(member: "a", epoch: 0, topics: ["t"], assignor: "sticky").errorCode == KafkaError.unsupportedAssignor.rawValue)
         #expect(h.cgHeartbeat(member: "a", epoch: 0, regex: "t(").errorCode == KafkaError.invalidRegularExpression.rawValue)
+        #expect(h.cgHeartbeat(member: "a", epoch: 0, regex: "(?=t)").errorCode == KafkaError.invalidRegularExpression.rawValue, "RE2 has no lookahead")
         #expect(h.cgHeartbeat(member: "a", epoch: -5).errorCode == KafkaError.invalidRequest.rawValue)
         // v0 lets the coordinator choose the member id.
         let v0 = h.cgHeartbeat(member: "", epoch: 0, topics: ["t"], version: 0)
@@ -149,6 +150,15 @@ import Testing
         #expect(r2.memberEpoch == r.memberEpoch + 1)
         #expect(r2.assigned?[topicId("orders-jp")] == [0, 1, 2])
         #expect(r2.assigned?[topicId("payments")] == nil)
+    }
+
+    @Test func catastrophicPatternDoesNotHang() {
+        // A backtracking engine takes seconds on ~20 characters here; topic names may have 249.
+        let long = String(repeating: "a", count: 240)
+        var h = harness([long: 1, long + "b": 1])
+        let r = h.cgHeartbeat(member: "a", epoch: 0, regex: "(a+)+$")
+        #expect(r.errorCode == 0)
+        #expect(r.assigned == [topicId(long): [0]])
     }
 
     @Test func partitionsAddedAreAssigned() {

@@ -13,9 +13,11 @@ extension GroupCoordinatorShard {
     mutating func resolve(_ pattern: String) -> Set<String> {
         if let cached = resolvedRegexes[pattern], cached.version == topicsVersion { return cached.topics }
         var matched: Set<String> = []
-        if let regex = try? Regex(pattern) {
+        // TopicRegex (RE2 syntax, linear-time matching, as Kafka's RE2/J): a client's pattern cannot make the
+        // coordinator backtrack exponentially over topic names.
+        if let regex = try? TopicRegex(pattern) {
             for topic in topics.values where !Self.internalTopics.contains(topic.name) {
-                if (try? regex.wholeMatch(in: topic.name)) != nil { matched.insert(topic.name) }
+                if regex.wholeMatch(topic.name) { matched.insert(topic.name) }
             }
         }
         resolvedRegexes[pattern] = (topicsVersion, matched)

@@ -271,8 +271,11 @@ extension GroupCoordinatorShard {
         if let name = req.serverAssignor, !config.consumerAssignors.contains(name) {
             return (.unsupportedAssignor, "ServerAssignor \(name) is not supported. Supported assignors: \(config.consumerAssignors.joined(separator: ", ")).")
         }
-        if let regex = req.subscribedTopicRegex, !regex.isEmpty, (try? Regex(regex)) == nil {
-            return (.invalidRegularExpression, "SubscribedTopicRegex \(regex) is not a valid regular expression.")
+        if let regex = req.subscribedTopicRegex, !regex.isEmpty {
+            do { _ = try TopicRegex(regex) } catch {
+                let reason = (error as? TopicRegexError)?.message ?? "\(error)"
+                return (.invalidRegularExpression, "SubscribedTopicRegex \(regex) is not a valid RE2 regular expression: \(reason)")
+            }
         }
         return nil
     }
