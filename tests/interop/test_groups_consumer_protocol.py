@@ -294,3 +294,58 @@ def test_downgrade_when_last_consumer_member_leaves(gbroker, gadmin, topic_name)
     finally:
         for w in workers + [first]:
             w.close_quietly()
+
+
+def test_kafka_python_classic_member_in_consumer_group(gbroker, gadmin, topic_name):
+    """kafka-python (classic protocol only) joins a group a group.protocol=consumer member runs: it becomes a classic
+    member of the consumer group, the two split the partitions, and every message is consumed once."""
+    import threading
+    kafka = pytest.importorskip("kafka", reason="kafka-python is not installed")
+    from test_groups import HEARTBEAT_MS, SESSION_MS
+    P = 4
+    bootstrap, group = gbroker.bootstrap, f"g848-kp-{topic_name}"
+    create_topic(gadmin, topic_name, P)
+    modern = Worker("n0", bootstrap=bootstrap, group=group, topic=topic_name, batch=5, protocol="consumer")
+    stop = threading.Event()
+    kp_assigned, kp_consumed, errors = [], [], []
+
+    def kp_member():
+        try:
+            c = kafka.KafkaConsumer(topic_name, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                                    auto_offset_reset="earliest", session_timeout_ms=SESSION_MS,
+                                    heartbeat_interval_ms=HEARTBEAT_MS)
+            try:
+                while not stop.is_set():
+                    recs = c.poll(timeout_ms=200)
+                    kp_assigned[:] = [sorted(tp.partition for tp in c.assignment())]
+                    for tp, rs in recs.items():
+                        kp_consumed.extend(r.value.decode() for r in rs)
+                    if recs:
+                        c.commit()
+            finally:
+                c.close()
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=kp_member, daemon=True)
+    try:
+        wait_for("the consumer-protocol member owning everything", lambda: owning_all([modern], P), timeout=30)
+        thread.start()
+
+        def split():
+            kp = set(kp_assigned[0]) if kp_assigned else set()
+            mine = set(modern.owned)
+            return len(kp) == 2 and len(mine) == 2 and kp | mine == set(range(P)) and not (kp & mine)
+        wait_for("kafka-python and librdkafka splitting the partitions 2/2", split, timeout=40)
+        d = gadmin.describe_consumer_groups([group])[group].result(timeout=20)
+        assert d.type == ConsumerGroupType.CONSUMER and len(d.members) == 2
+        sent = produce(bootstrap, topic_name, P, 200)
+        wait_for("every message consumed", lambda: set(sent) <= set(kp_consumed) | {v for _, _, v in modern.consumed()} or errors)
+        assert not errors, errors
+        both = kp_consumed + [v for _, _, v in modern.consumed()]
+        assert sorted(both) == sorted(sent), "a message was consumed twice or lost"
+    finally:
+        stop.set()
+        thread.join(20)
+        modern.stop()
+        modern.close_quietly()
