@@ -29,8 +29,7 @@ public struct GroupCoordinatorShard: Sendable {
     var memberIds: MemberIdGenerator
     /// Deadlines of the timers asked for, so stale or cancelled expiries are ignored.
     var timerDeadlines: [TimerKey: Int64] = [:]
-    /// Topic ids known from the metadata image, for OffsetCommit/OffsetFetch v10 (which name topics by id).
-    var topicNamesById: [KafkaUUID: String] = [:]
+    /// Topic ids by name, the reverse of `topics` (kept with it by `updateTopics`).
     var topicIdsByName: [String: KafkaUUID] = [:]
     /// Offsets committed by open transactions, pending until their marker (Shard+TxnOffsetCommit).
     public internal(set) var pendingTransactionalOffsets = PendingTransactionalOffsets()
@@ -44,19 +43,13 @@ public struct GroupCoordinatorShard: Sendable {
         self.memberIds = memberIds
     }
 
-    /// Tells the shard the current topic ids (Kafka's `onNewMetadataImage`); only v10 offset APIs need them.
-    public mutating func updateTopicIds(_ namesById: [KafkaUUID: String]) {
-        topicNamesById = namesById
-        topicIdsByName = Dictionary(namesById.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-    }
-
     /// Tells the shard the topics of the metadata image (Kafka's `onNewMetadataImage`): consumer groups assign
-    /// their partitions and resolve regexes against them.
+    /// their partitions and resolve regexes against them; v10 offset APIs name topics by id.
     public mutating func updateTopics(_ topics: [KafkaUUID: AssignmentSpec.Topic]) {
         guard topics != self.topics else { return }
         self.topics = topics
         topicsVersion += 1
-        updateTopicIds(topics.mapValues(\.name))
+        topicIdsByName = Dictionary(topics.map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Handles one event at time `now` (ms, from the driver's clock).

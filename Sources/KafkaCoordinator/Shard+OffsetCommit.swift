@@ -26,7 +26,7 @@ extension GroupCoordinatorShard {
             var rt = OffsetCommitResponse.OffsetCommitResponseTopic()
             rt.name = version >= 10 ? "" : topic.name
             rt.topicId = version >= 10 ? topic.topicId : .zero
-            let topicName: String? = version >= 10 ? topicNamesById[topic.topicId] : topic.name
+            let topicName: String? = version >= 10 ? topics[topic.topicId]?.name : topic.name
             for p in topic.partitions {
                 var rp = OffsetCommitResponse.OffsetCommitResponsePartition()
                 rp.partitionIndex = p.partitionIndex

@@ -38,7 +38,7 @@ extension GroupCoordinatorShard {
             for g in req.groups {
                 let topics = g.topics.map {
                     $0.map { t in
-                        FetchTopic(name: ctx.apiVersion >= 10 ? topicNamesById[t.topicId] : t.name, id: t.topicId, partitions: t.partitionIndexes)
+                        FetchTopic(name: ctx.apiVersion >= 10 ? self.topics[t.topicId]?.name : t.name, id: t.topicId, partitions: t.partitionIndexes)
                     }
                 }
                 var rg = OffsetFetchResponse.OffsetFetchResponseGroup()

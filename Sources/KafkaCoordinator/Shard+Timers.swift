@@ -40,11 +40,11 @@ extension GroupCoordinatorShard {
             prepareRebalance(&group)
             store(group)
         case .consumerSession(let groupId, let memberId):
-            fenceConsumerMember(groupId, memberId, reason: "session timeout")
+            fenceConsumerMember(groupId, memberId)
         case .consumerRebalance(let groupId, let memberId):
             // Only a member still holding partitions it was told to revoke is fenced.
             if consumerGroups[groupId]?.members[memberId]?.state == .unrevokedPartitions {
-                fenceConsumerMember(groupId, memberId, reason: "rebalance timeout")
+                fenceConsumerMember(groupId, memberId)
             }
         case .offsetExpiration:
             expireOffsets()

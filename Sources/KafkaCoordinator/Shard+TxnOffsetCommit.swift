@@ -197,7 +197,7 @@ extension GroupCoordinatorShard {
             guard pending.hasPending(group: group) else { continue }
             for t in response.groups[g].topics.indices {
                 let topic = response.groups[g].topics[t]
-                guard let name = apiVersion >= 10 ? topicNamesById[topic.topicId] : topic.name else { continue }
+                guard let name = apiVersion >= 10 ? topics[topic.topicId]?.name : topic.name else { continue }
                 for p in topic.partitions.indices
                 where pending.isPending(group: group, topic: name, partition: topic.partitions[p].partitionIndex) {
                     response.groups[g].topics[t].partitions[p].errorCode = KafkaError.unstableOffsetCommit.rawValue

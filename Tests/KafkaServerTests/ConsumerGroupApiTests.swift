@@ -56,4 +56,51 @@ import Testing
         #expect(after.groups[0].groupState == "Empty")
         await tb.stop()
     }
+
+    /// OffsetCommit and OffsetFetch v10 name topics by id: the shard learns the ids from the metadata image.
+    @Test func offsetsByTopicId() async throws {
+        let tb = try await TestBroker.start()
+        let client = try TestClient(port: tb.port)
+        var create = CreateTopicsRequest()
+        var t = CreateTopicsRequest.CreatableTopic()
+        t.name = "byid"
+        t.numPartitions = 2
+        t.replicationFactor = 1
+        create.topics = [t]
+        let created = try #require(try await client.send(create, version: 7)?.body as? CreateTopicsResponse)
+        let id = try #require(created.topics.first?.topicId)
+        #expect(id != .zero)
+
+        var commit = OffsetCommitRequest()
+        commit.groupId = "byid-group"
+        var ct = OffsetCommitRequest.OffsetCommitRequestTopic()
+        ct.topicId = id
+        var cp = OffsetCommitRequest.OffsetCommitRequestPartition()
+        cp.partitionIndex = 1
+        cp.committedOffset = 42
+        ct.partitions = [cp]
+        commit.topics = [ct]
+        var committed: OffsetCommitResponse?
+        for _ in 0..<100 {  // __consumer_offsets is created by the first request
+            let r = try #require(try await client.send(commit, version: 10)?.body as? OffsetCommitResponse)
+            let code = r.topics.first?.partitions.first?.errorCode
+            if code == 0 { committed = r; break }
+            #expect([KafkaError.coordinatorNotAvailable.code, KafkaError.coordinatorLoadInProgress.code].contains(code))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(committed?.topics.first?.topicId == id)
+
+        var fetch = OffsetFetchRequest()
+        var g = OffsetFetchRequest.OffsetFetchRequestGroup()
+        g.groupId = "byid-group"
+        var ft = OffsetFetchRequest.OffsetFetchRequestTopics()
+        ft.topicId = id
+        ft.partitionIndexes = [1]
+        g.topics = [ft]
+        fetch.groups = [g]
+        let fetched = try #require(try await client.send(fetch, version: 10)?.body as? OffsetFetchResponse)
+        #expect(fetched.groups.first?.topics.first?.topicId == id)
+        #expect(fetched.groups.first?.topics.first?.partitions.first?.committedOffset == 42)
+        await tb.stop()
+    }
 }

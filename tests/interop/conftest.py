@@ -161,10 +161,11 @@ def _cleanup(request, base, broker):
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def broker_process(request):
-    base = tempfile.mkdtemp(prefix="tributary-interop-")
-    b = BrokerProcess(os.path.join(base, "data"), name="session")
+def shared_broker(request, name, overrides=()):
+    """Generator body of a fixture broker shared by many tests: started fresh, stopped cleanly at the end, and
+    failing the run if it logged a response or handler failure."""
+    base = tempfile.mkdtemp(prefix=f"tributary-interop-{name}-")
+    b = BrokerProcess(os.path.join(base, "data"), overrides=overrides, name=name)
     b.start()
     try:
         yield b
@@ -176,6 +177,11 @@ def broker_process(request):
             assert not encode_errors, "broker logged response/handler failures:\n" + "\n".join(encode_errors)
         finally:
             _cleanup(request, base, b)
+
+
+@pytest.fixture(scope="session")
+def broker_process(request):
+    yield from shared_broker(request, "session")
 
 
 @pytest.fixture(scope="session")

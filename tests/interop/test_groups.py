@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -22,7 +21,7 @@ if __name__ != "__main__":
     from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
     from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-    from conftest import BrokerProcess  # noqa: E402
+    from conftest import shared_broker  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SESSION_MS = 6000
@@ -196,22 +195,7 @@ if __name__ != "__main__":
     @pytest.fixture(scope="module")
     def gbroker(request):
         """One broker for the group tests, with a short initial-rebalance delay."""
-        base = tempfile.mkdtemp(prefix="tributary-interop-groups-")
-        b = BrokerProcess(os.path.join(base, "data"), overrides=GROUP_OVERRIDES, name="groups")
-        b.start()
-        try:
-            yield b
-        finally:
-            try:
-                if b.alive():
-                    b.stop_cleanly()
-                failures = b.errors_in_log()
-                assert not failures, "broker logged response/handler failures:\n" + "\n".join(failures)
-            finally:
-                if request.session.testsfailed:
-                    print(f"\n[interop] kept {base} (broker logs: {', '.join(b.log_paths)})")
-                else:
-                    shutil.rmtree(base, ignore_errors=True)
+        yield from shared_broker(request, "groups", GROUP_OVERRIDES)
 
     @pytest.fixture(scope="module")
     def gadmin(gbroker):

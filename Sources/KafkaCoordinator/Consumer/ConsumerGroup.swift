@@ -145,9 +145,6 @@ public struct TopicIdPartition: Sendable, Hashable {
 }
 
 extension Dictionary where Key == KafkaUUID, Value == Set<Int32> {
-    /// Number of partitions in the set.
-    var partitionCount: Int { values.reduce(0) { $0 + $1.count } }
-
     /// Partitions in `self` and not in `other`.
     func subtracting(_ other: TopicPartitionSet) -> TopicPartitionSet {
         var out: TopicPartitionSet = [:]

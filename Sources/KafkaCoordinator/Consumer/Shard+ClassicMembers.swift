@@ -151,7 +151,7 @@ extension GroupCoordinatorShard {
     func consumerProtocolAssignment(_ set: TopicPartitionSet) -> ByteBuffer {
         var a = ConsumerProtocolAssignment()
         a.assignedPartitions = ConsumerGroup.sortedTopics(set).compactMap { t, ps in
-            guard let name = topics[t]?.name ?? topicNamesById[t] else { return nil }
+            guard let name = topics[t]?.name else { return nil }
             var tp = ConsumerProtocolAssignment.TopicPartition()
             tp.topic = name
             tp.partitions = ps

@@ -46,7 +46,7 @@ extension GroupCoordinatorShard {
         a.topicPartitions = ConsumerGroup.sortedTopics(set).map { t, ps in
             var tp = ConsumerGroupDescribeResponse.TopicPartitions()
             tp.topicId = t
-            tp.topicName = topics[t]?.name ?? topicNamesById[t] ?? ""
+            tp.topicName = topics[t]?.name ?? ""
             tp.partitions = ps
             return tp
         }

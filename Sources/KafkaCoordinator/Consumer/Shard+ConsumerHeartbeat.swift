@@ -188,7 +188,7 @@ extension GroupCoordinatorShard {
     }
 
     /// Removes a member whose session or rebalance timed out.
-    mutating func fenceConsumerMember(_ groupId: String, _ memberId: String, reason: String) {
+    mutating func fenceConsumerMember(_ groupId: String, _ memberId: String) {
         guard let group = consumerGroups[groupId], group.members[memberId] != nil else { return }
         removeConsumerMember(group, memberId)
     }

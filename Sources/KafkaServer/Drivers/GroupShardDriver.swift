@@ -159,11 +159,6 @@ actor GroupShardDriver {
         run(.transactionCompleted(producerId: producerId, producerEpoch: producerEpoch, committed: committed))
     }
 
-    /// Topic ids for the v10 offset APIs.
-    func updateTopicIds(_ ids: [KafkaUUID: String]) {
-        shard.updateTopicIds(ids)
-    }
-
     /// The metadata image version the shard's topics come from (-1 before the first update).
     private(set) var topicsImageVersion = -1
 

@@ -15,8 +15,7 @@ struct ConsumerGroupDescribeHandler: ApiHandler {
         for groupId in req.groupIds {
             var single = req
             single.groupIds = [groupId]
-            await syncTopics(context, groupId: groupId)
-            if case .consumerGroupDescribe(let r)? = await coordinate(context, rc, groupId: groupId, { [single] in .consumerGroupDescribe($0, single) }) {
+            if case .consumerGroupDescribe(let r)? = await coordinate(context, rc, groupId: groupId, withTopics: true, { [single] in .consumerGroupDescribe($0, single) }) {
                 response.groups.append(contentsOf: r.groups)
             } else {
                 var g = ConsumerGroupDescribeResponse.DescribedGroup()

@@ -12,25 +12,11 @@ struct ConsumerGroupHeartbeatHandler: ApiHandler {
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         let req = request as! ConsumerGroupHeartbeatRequest
-        await syncTopics(context, groupId: req.groupId)
-        if case .consumerGroupHeartbeat(let r)? = await coordinate(context, rc, groupId: req.groupId, { .consumerGroupHeartbeat($0, req) }) {
+        if case .consumerGroupHeartbeat(let r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: true, { .consumerGroupHeartbeat($0, req) }) {
             return .respond(r)
         }
         var r = ConsumerGroupHeartbeatResponse()
         r.errorCode = coordinatorNotAvailable
         return .respond(r)
     }
-}
-
-/// Gives the group's shard the topics of the current metadata image, when they changed since it last saw them:
-/// consumer groups assign partitions and resolve regexes against them.
-func syncTopics(_ context: BrokerContext, groupId: String) async {
-    guard let shard = try? await context.groups.shard(for: groupId) else { return }
-    let image = context.image
-    guard await shard.topicsImageVersion != image.recordsReplayed else { return }
-    var topics: [KafkaUUID: AssignmentSpec.Topic] = [:]
-    for (id, topic) in image.topicsById {
-        topics[id] = AssignmentSpec.Topic(name: topic.name, partitionCount: Int32(topic.partitions.count))
-    }
-    await shard.updateTopics(topics, imageVersion: image.recordsReplayed)
 }

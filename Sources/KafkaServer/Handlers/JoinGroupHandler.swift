@@ -11,8 +11,7 @@ struct JoinGroupHandler: ApiHandler {
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         let req = request as! JoinGroupRequest
         // A classic member of a KIP-848 group is assigned partitions by the coordinator: it needs the topics.
-        await syncTopics(context, groupId: req.groupId)
-        if case .joinGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, { .joinGroup($0, req) }) { return .respond(r) }
+        if case .joinGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: true, { .joinGroup($0, req) }) { return .respond(r) }
         var r = JoinGroupResponse()
         r.errorCode = coordinatorNotAvailable
         r.memberId = req.memberId

@@ -10,7 +10,6 @@ struct OffsetCommitHandler: ApiHandler {
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         var req = request as! OffsetCommitRequest
-        if rc.apiVersion >= 10 { await syncTopicIds(context, groupId: req.groupId) }
         // As Kafka's KafkaApis: topics named (v0-9) that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION
         // without reaching the coordinator (v10 topic ids are resolved, or refused, by the shard).
         var unknown: [OffsetCommitResponse.OffsetCommitResponseTopic] = []
@@ -37,7 +36,7 @@ struct OffsetCommitHandler: ApiHandler {
             req.topics = known
         }
         let forwarded = req
-        if case .offsetCommit(var r)? = await coordinate(context, rc, groupId: req.groupId, { .offsetCommit($0, forwarded) }) {
+        if case .offsetCommit(var r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: rc.apiVersion >= 10, { .offsetCommit($0, forwarded) }) {
             r.topics = unknown + r.topics
             return .respond(r)
         }
@@ -56,11 +55,4 @@ struct OffsetCommitHandler: ApiHandler {
         }
         return .respond(r)
     }
-}
-
-/// Gives the group's shard the current topic ids (only the v10 offset APIs name topics by id).
-func syncTopicIds(_ context: BrokerContext, groupId: String) async {
-    guard let shard = try? await context.groups.shard(for: groupId) else { return }
-    let ids = Dictionary(context.image.topicsById.map { ($0.key, $0.value.name) }, uniquingKeysWith: { a, _ in a })
-    await shard.updateTopicIds(ids)
 }

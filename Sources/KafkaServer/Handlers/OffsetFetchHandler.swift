@@ -18,10 +18,9 @@ struct OffsetFetchHandler: ApiHandler {
         }
         var response = OffsetFetchResponse()
         for group in req.groups {
-            if rc.apiVersion >= 10 { await syncTopicIds(context, groupId: group.groupId) }
             var single = req
             single.groups = [group]
-            if case .offsetFetch(let r)? = await coordinate(context, rc, groupId: group.groupId, { [single] in .offsetFetch($0, single) }) {
+            if case .offsetFetch(let r)? = await coordinate(context, rc, groupId: group.groupId, withTopics: rc.apiVersion >= 10, { [single] in .offsetFetch($0, single) }) {
                 response.groups.append(contentsOf: r.groups)
             } else {
                 var g = OffsetFetchResponse.OffsetFetchResponseGroup()

@@ -10,8 +10,7 @@ struct SyncGroupHandler: ApiHandler {
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
         let req = request as! SyncGroupRequest
         // A classic member of a KIP-848 group is assigned partitions by the coordinator: it needs the topics.
-        await syncTopics(context, groupId: req.groupId)
-        if case .syncGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, { .syncGroup($0, req) }) { return .respond(r) }
+        if case .syncGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: true, { .syncGroup($0, req) }) { return .respond(r) }
         var r = SyncGroupResponse()
         r.errorCode = coordinatorNotAvailable
         return .respond(r)
