@@ -33,7 +33,7 @@ actor GroupShardDriver {
     func request(apiVersion: Int16, clientId: String, clientHost: String,
                  _ makeEvent: @Sendable (KafkaCoordinator.RequestContext) -> GroupEvent) async -> GroupResponse? {
         do { try loadIfNeeded() } catch {
-            logger.error("cannot load \(partition): \(error)")
+            logLoadFailure(error, partition, logger)
             return nil
         }
         nextRequestId += 1
@@ -153,7 +153,7 @@ actor GroupShardDriver {
     /// written has already seen it in the log; the event then finds nothing pending.
     func transactionCompleted(producerId: Int64, producerEpoch: Int16, committed: Bool) {
         do { try loadIfNeeded() } catch {
-            logger.error("cannot load \(partition): \(error)")
+            logLoadFailure(error, partition, logger)
             return
         }
         run(.transactionCompleted(producerId: producerId, producerEpoch: producerEpoch, committed: committed))
@@ -166,5 +166,15 @@ actor GroupShardDriver {
     func updateTopics(_ topics: [KafkaUUID: AssignmentSpec.Topic], imageVersion: Int) {
         shard.updateTopics(topics)
         topicsImageVersion = imageVersion
+    }
+}
+
+/// A coordinator partition that cannot be loaded: expected for a moment after `__consumer_offsets` or
+/// `__transaction_state` is created (its log is not open yet; clients retry), an error otherwise.
+func logLoadFailure(_ error: any Error, _ partition: TopicPartition, _ logger: Logger) {
+    if let e = error as? KafkaError, e == .coordinatorLoadInProgress {
+        logger.info("\(partition) is not open yet: coordinator loading")
+    } else {
+        logger.error("cannot load \(partition): \(error)")
     }
 }

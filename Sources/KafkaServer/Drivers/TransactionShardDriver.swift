@@ -27,7 +27,7 @@ actor TransactionShardDriver {
     func request(apiVersion: Int16, clientId: String, clientHost: String,
                  _ makeEvent: @Sendable (KafkaCoordinator.RequestContext) -> TxnEvent) async -> TxnResponse? {
         do { try loadIfNeeded() } catch {
-            context.logger.error("cannot load \(partition): \(error)")
+            logLoadFailure(error, partition, context.logger)
             return nil
         }
         nextRequestId += 1
@@ -42,7 +42,7 @@ actor TransactionShardDriver {
     /// Loads the shard now (at start-up), so transactions left in PREPARE get their markers without waiting for a
     /// client to reach this coordinator.
     func load() {
-        do { try loadIfNeeded() } catch { context.logger.error("cannot load \(partition): \(error)") }
+        do { try loadIfNeeded() } catch { logLoadFailure(error, partition, context.logger) }
     }
 
     private func loadIfNeeded() throws {
