@@ -61,7 +61,7 @@ struct DumpLogCommand: ParsableCommand {
 }
 
 /// A line on stderr, written directly to fd 2 (libc's `stderr` global is not concurrency-safe in Swift 6).
-private func warn(_ line: String) {
+func warn(_ line: String) {
     var text = line + "\n"
     text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
 }

@@ -15,8 +15,11 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             With no configuration: one node on localhost:9092, data in ./data, formatted on first start. Otherwise \
             Kafka's server.properties keys; KAFKA_* / KAFKA_CFG_* environment variables and --override key=value \
-            take precedence, in that order. CLUSTER_ID names the cluster when formatting.
-            """)
+            take precedence, in that order. CLUSTER_ID names the cluster when formatting. TRIBUTARY_LOG_LEVEL \
+            (trace, debug, info, notice, warning, error, critical; default info) sets the log level; \
+            KAFKA_LOG4J_ROOT_LOGLEVEL (TRACE, DEBUG, INFO, WARN, ERROR) is read when it is not set.
+            """,
+        version: TributaryVersion.line)
 
     @Option(name: .customLong("config"), help: "A server.properties file.") var configFile: String?
     @Argument(help: "A server.properties file (as kafka-server-start.sh takes it).") var positionalConfig: String?
@@ -26,7 +29,8 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: ProcessInfoLite.env("TRIBUTARY_LOG_LEVEL") ?? "info") ?? .info
+            handler.logLevel = LogLevelSetting.resolve(
+                tributary: ProcessInfoLite.env("TRIBUTARY_LOG_LEVEL"), log4j: ProcessInfoLite.env("KAFKA_LOG4J_ROOT_LOGLEVEL"))
             return handler
         }
         let logger = Logger(label: "tributary")
@@ -39,13 +43,38 @@ struct ServerCommand: AsyncParsableCommand {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(1)
         }
+        logger.info("Tributary \(TributaryVersion.line), node \(loaded.config.nodeId), process.roles=\(loaded.config.processRoles.map(\.rawValue).sorted().joined(separator: ","))")
+        logger.info("configuration: \(loaded.sourcesSummary)")
+        logger.info("listeners: \(loaded.config.listeners.map { "\($0)" }.joined(separator: ", ")); advertised: \((loaded.config.advertisedListeners + loaded.config.advertisedControllerListeners).map { "\($0)" }.joined(separator: ", ")); log.dirs=\(loaded.config.logDirs.joined(separator: ","))")
         for w in loaded.warnings { logger.warning("\(w)") }
         for n in loaded.notices { logger.info("\(n)") }
-        let broker = try await Broker.start(config: loaded.config, clusterIdFromEnvironment: loaded.clusterIdFromEnvironment, logger: logger)
+        let broker: Broker
+        do {
+            broker = try await Broker.start(config: loaded.config, clusterIdFromEnvironment: loaded.clusterIdFromEnvironment, logger: logger)
+        } catch {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode(1)
+        }
         logger.info("started node \(loaded.config.nodeId) (cluster \(broker.context.clusterId))")
         await waitForTermination()
         logger.info("shutting down")
         await broker.shutdown()
+    }
+}
+
+/// The log level from TRIBUTARY_LOG_LEVEL (swift-log's names), else from the images' KAFKA_LOG4J_ROOT_LOGLEVEL
+/// (log4j's names), else info.
+enum LogLevelSetting {
+    static func resolve(tributary: String?, log4j: String?) -> Logger.Level {
+        if let t = tributary?.lowercased(), let level = Logger.Level(rawValue: t == "warn" ? "warning" : t) { return level }
+        switch log4j?.uppercased() {
+        case "TRACE": return .trace
+        case "DEBUG": return .debug
+        case "WARN": return .warning
+        case "ERROR": return .error
+        case "FATAL": return .critical
+        default: return .info
+        }
     }
 }
 

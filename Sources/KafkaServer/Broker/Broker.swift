@@ -20,6 +20,7 @@ public final class Broker: Sendable {
     let group: MultiThreadedEventLoopGroup
     let logs: LogManager
     let maintenance: Task<Void, Never>
+    let directoryLocks: DirectoryLocks
 
     /// The ports actually bound, by listener name.
     public var boundPorts: [String: Int] {
@@ -34,12 +35,13 @@ public final class Broker: Sendable {
     }
 
     private init(context: BrokerContext, listeners: [KafkaListener], group: MultiThreadedEventLoopGroup,
-                 logs: LogManager, maintenance: Task<Void, Never>) {
+                 logs: LogManager, maintenance: Task<Void, Never>, directoryLocks: DirectoryLocks) {
         self.context = context
         self.listeners = listeners
         self.group = group
         self.logs = logs
         self.maintenance = maintenance
+        self.directoryLocks = directoryLocks
     }
 
     public static func start(
@@ -49,12 +51,22 @@ public final class Broker: Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeId)"
         let fs = PosixFileSystem()
+        // Before anything reads or formats them: a second process on these directories refuses to start.
+        let directoryLocks = try DirectoryLocks.acquire(StorageFormatting.directoriesToFormat(config))
         let clusterId = try StorageFormatter.ensureFormatted(config: config, clusterId: clusterIdFromEnvironment, fileSystem: fs, logger: logger)
         var storage = LogManager.Configuration(logDirs: config.logDirs)
         storage.defaultConfig = config.defaultLogConfig
         storage.retentionCheckIntervalMs = config.replication.logRetentionCheckIntervalMs
+        let recoveryLogger = logger
+        storage.onRecovery = { tp, report in
+            let lost = report.truncatedBytes > 0 || report.segmentsDeleted > 0
+            recoveryLogger.log(level: lost ? .info : .debug, "recovered \(tp) after an unclean shutdown: \(report.segmentsChecked) segment\(report.segmentsChecked == 1 ? "" : "s") checked, \(report.truncatedBytes) bytes truncated\(report.segmentsDeleted > 0 ? ", \(report.segmentsDeleted) segments deleted" : ""), log end offset \(report.logEndOffset)")
+        }
         let logs = try LogManager(configuration: storage, fileSystem: fs, now: clock())
         let replicas = ReplicaManager(logs: logs, clock: clock, logger: logger)
+        for (dir, clean) in zip(config.logDirs, logs.cleanShutdown) where !clean && !logs.partitions.isEmpty {
+            logger.info("log directory \(dir) was not shut down cleanly: each partition is recovered when it is opened (those that lose bytes are logged)")
+        }
 
         var controllerConfig = ControllerConfiguration(
             defaultNumPartitions: config.topics.numPartitions,
@@ -95,6 +107,7 @@ public final class Broker: Sendable {
         await context.transactions.loadExisting(context)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))
         var bound: [KafkaListener] = []
+        let badConnections = BadConnectionLog(logger: logger, clock: clock)
         let controllerNames = Set(config.controllerListenerNames)
         for endpoint in config.listeners where !controllerNames.contains(endpoint.name) {
             guard endpoint.securityProtocol == .plaintext else {
@@ -104,18 +117,20 @@ public final class Broker: Sendable {
             let host = endpoint.host ?? "0.0.0.0"
             let listener = try await KafkaListener.bind(
                 name: endpoint.name, host: host, port: endpoint.port, group: group, router: router,
-                maxRequestSize: Int(config.network.socketRequestMaxBytes), logger: logger)
-            logger.info("listening on \(endpoint.name)://\(host):\(listener.port)")
+                maxRequestSize: Int(config.network.socketRequestMaxBytes), logger: logger, badConnections: badConnections)
+            logger.info("listening on \(endpoint.name)://\(host):\(listener.port)\(endpoint.name == endpoint.securityProtocol.rawValue ? "" : " (\(endpoint.securityProtocol.rawValue))")")
             bound.append(listener)
         }
         let maintenance = Task.detached {
             // Retention, flush.ms and checkpoints, on the log manager's own schedule.
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
+                badConnections.flush()
                 for (tp, error) in logs.tick(now: clock()) { logger.error("maintenance of \(tp) failed: \(error)") }
             }
         }
-        return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance)
+        return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
+                      directoryLocks: directoryLocks)
     }
 
     /// Stops accepting, closes connections, flushes and checkpoints, and writes the clean-shutdown marker so the
@@ -130,6 +145,8 @@ public final class Broker: Sendable {
         } catch {
             context.logger.error("shutdown: \(error)")
         }
+        // Last: until the files are closed no other process may open these directories.
+        directoryLocks.release()
         context.logger.info("shut down cleanly")
     }
 }
@@ -151,7 +168,11 @@ final class PartitionApplier: Sendable {
         self.logger = logger
     }
 
+    /// Topic names by id as of the last apply, to name a topic whose removal is being applied.
+    private let names = Mutex<[KafkaUUID: String]>([:])
+
     func apply(_ image: MetadataImage, _ records: [MetadataRecord]) {
+        logChanges(image, records)
         let now = clock()
         var wanted: Set<TopicPartition> = []
         for topic in image.topicsById.values {
@@ -182,6 +203,40 @@ final class PartitionApplier: Sendable {
                 logger.error("cannot delete the log of \(tp): \(error)")
             }
         }
+    }
+}
+
+extension PartitionApplier {
+    /// Topic creation and deletion at info, as Kafka's controller logs them, and a warning for compacted topics
+    /// until the log cleaner exists.
+    fileprivate func logChanges(_ image: MetadataImage, _ records: [MetadataRecord]) {
+        let previous = names.withLock { n in
+            defer { n = image.topicsById.mapValues(\.name) }
+            return n
+        }
+        for record in records {
+            switch record {
+            case .topic(let r, _):
+                let partitions = image.topicsById[r.topicId]?.partitions.count ?? 0
+                logger.info("created topic \(r.name) with \(partitions) partition\(partitions == 1 ? "" : "s") (topic id \(r.topicId.base64))")
+                warnIfCompacted(r.name, image.topicConfigs(r.name)["cleanup.policy"])
+            case .removeTopic(let r, _):
+                logger.info("deleted topic \(previous[r.topicId] ?? r.topicId.base64)")
+            case .config(let r, _) where r.resourceType == 2 && r.name == "cleanup.policy":
+                // A topic's own creation logs its policy above; this is a later AlterConfigs.
+                if !records.contains(where: { if case .topic(let t, _) = $0 { return t.name == r.resourceName } else { return false } }) {
+                    warnIfCompacted(r.resourceName, r.value)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func warnIfCompacted(_ topic: String, _ policy: String?) {
+        let effective = policy ?? config.topicDefaults.values["cleanup.policy"].map { "\($0)" } ?? "delete"
+        guard effective.contains("compact") else { return }
+        logger.warning("topic \(topic) has cleanup.policy=\(effective), but log compaction is not implemented yet: its records are kept until time or size retention removes them (if the policy has delete), never compacted")
     }
 }
 

@@ -12,10 +12,11 @@ enum TopicConfigSchema {
                 }
                 if type == .topic && !def.scope.appliesToTopic { return "Unknown topic config name: \(key)" }
                 do {
-                    _ = try def.parse(value, origin: .override)
+                    _ = try def.parse(value, origin: .request(resource: type == .topic ? "topic" : "broker"))
                     return nil
                 } catch {
-                    return "Invalid value \(value) for configuration \(key): \(error)"
+                    // ConfigError's text already reads "Invalid value V for configuration K: why (origin)".
+                    return "\(error)"
                 }
             },
             isList: { _, key in defs.key(key)?.type == .list },

@@ -74,8 +74,10 @@ extension BrokerConfig {
         config.isSingleNodeCluster = config.describesSingleNodeCluster
         notices.append(contentsOf: config.lowerInternalReplicationForSingleNode())
         warnings.append(contentsOf: config.singleNodeReplicationWarnings())
-        return LoadedBrokerConfig(config: config, warnings: warnings, notices: notices,
-                                  clusterIdFromEnvironment: sources.environment.clusterId)
+        var loaded = LoadedBrokerConfig(config: config, warnings: warnings, notices: notices,
+                                        clusterIdFromEnvironment: sources.environment.clusterId)
+        loaded.sourcesSummary = sources.summary
+        return loaded
     }
 
     /// `log.dirs` when set, else `log.dir`, split on commas.

@@ -70,4 +70,7 @@ public struct LoadedBrokerConfig: Sendable {
     public var notices: [String]
     /// The cluster id from `CLUSTER_ID` (or Bitnami's `KAFKA_KRAFT_CLUSTER_ID`), for formatting storage.
     public var clusterIdFromEnvironment: String?
+    /// Where the configuration came from, for the startup log: the file, the environment variables applied and the
+    /// overrides, in priority order.
+    public var sourcesSummary: String = "defaults only"
 }

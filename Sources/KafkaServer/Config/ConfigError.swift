@@ -44,12 +44,14 @@ public enum ConfigOrigin: Equatable, Hashable, Sendable {
     case environment(variable: String)
     /// A `--override key=value` argument.
     case override
+    /// A config entry of a client request (CreateTopics, AlterConfigs, ...) for a topic or a broker.
+    case request(resource: String)
 
     /// True for values the operator set (file, environment or override), as opposed to defaults.
     public var isExplicit: Bool {
         switch self {
         case .defaultValue, .singleNodeDefault: return false
-        case .file, .environment, .override: return true
+        case .file, .environment, .override, .request: return true
         }
     }
 
@@ -60,6 +62,7 @@ public enum ConfigOrigin: Equatable, Hashable, Sendable {
         case .file(let path, let line): return "from \(path) line \(line)"
         case .environment(let variable): return "from environment variable \(variable)"
         case .override: return "from --override"
+        case .request(let resource): return "in the request's \(resource) configs"
         }
     }
 }

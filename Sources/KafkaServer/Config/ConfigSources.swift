@@ -31,6 +31,17 @@ public struct ConfigSources: Sendable {
         return (key, String(text[text.index(after: equals)...]))
     }
 
+    /// One line for the startup log: each layer that set something, lowest priority first, e.g.
+    /// `file config/server.properties (14 keys); environment KAFKA_NODE_ID, KAFKA_LISTENERS; overrides log.dirs`.
+    public var summary: String {
+        var parts: [String] = []
+        if let file { parts.append("file \(file.source) (\(file.entries.count) key\(file.entries.count == 1 ? "" : "s"))") }
+        let variables = environment.entries.values.map(\.variable).sorted()
+        if !variables.isEmpty { parts.append("environment \(variables.joined(separator: ", "))") }
+        if !overrides.isEmpty { parts.append("overrides \(overrides.map(\.key).joined(separator: ", "))") }
+        return parts.isEmpty ? "Kafka's defaults only (no file, no KAFKA_* variables, no --override)" : "defaults <- " + parts.joined(separator: " <- ")
+    }
+
     /// Every key set by some layer, with the text and origin of the winning layer.
     func layered() -> [String: (text: String, origin: ConfigOrigin)] {
         var result: [String: (text: String, origin: ConfigOrigin)] = [:]

@@ -48,6 +48,7 @@ actor GroupShardDriver {
     /// Replays the partition into the shard the first time the shard is used.
     private func loadIfNeeded() throws {
         guard !loaded else { return }
+        let started = clock()
         var count = 0
         // Records of transactional batches (transactional offset commits) stay pending until their producer's
         // marker follows in the log.
@@ -68,7 +69,7 @@ actor GroupShardDriver {
         }
         loaded = true
         apply(shard.onLoaded(now: clock()), alreadyReplayed: true)
-        if count > 0 { logger.info("loaded \(count) records of \(partition)") }
+        logger.info("loaded the group coordinator of \(partition): \(count) records in \(clock() - started) ms")
     }
 
     private func run(_ event: GroupEvent) {
@@ -103,6 +104,7 @@ actor GroupShardDriver {
                     try replicas.appendInternal(partition, records: try builder.build())
                     for record in result.records { shard.replay(record) }
                 }
+                for record in result.records { Self.logGroupChange(record, partition, logger) }
             } catch let error as KafkaError {
                 refused = error
                 failed = true
@@ -166,6 +168,26 @@ actor GroupShardDriver {
     func updateTopics(_ topics: [KafkaUUID: AssignmentSpec.Topic], imageVersion: Int) {
         shard.updateTopics(topics)
         topicsImageVersion = imageVersion
+    }
+}
+
+extension GroupShardDriver {
+    /// Rebalances at info, as Kafka's coordinator logs them: a classic group's new generation (its GroupMetadata
+    /// record, written when the generation completes), a consumer group's new epoch, and deletions.
+    static func logGroupChange(_ record: CoordinatorRecord, _ partition: TopicPartition, _ logger: Logger) {
+        switch record.payload {
+        case .groupMetadata(let group, let value?):
+            let members = value.members.map(\.memberId)
+            logger.info("group \(group) (\(partition)): generation \(value.generation), protocol \(value.protocolType)/\(value.protocol ?? "-"), \(members.count) member\(members.count == 1 ? "" : "s")\(members.isEmpty ? "" : ": " + members.prefix(10).joined(separator: ", "))\(members.count > 10 ? ", ..." : "")")
+        case .groupMetadata(let group, nil):
+            logger.info("group \(group) (\(partition)) deleted")
+        case .consumerGroup(.metadata(let group, let value?)):
+            logger.info("consumer group \(group) (\(partition)): group epoch \(value.epoch)")
+        case .consumerGroup(.metadata(let group, nil)):
+            logger.info("consumer group \(group) (\(partition)) deleted")
+        default:
+            break
+        }
     }
 }
 

@@ -47,11 +47,15 @@ actor TransactionShardDriver {
 
     private func loadIfNeeded() throws {
         guard !loaded else { return }
+        let started = context.clock()
+        var count = 0
         try context.replicas.forEachRecord(partition) { key, value in
             guard let key else { return }
             shard.replay(try TransactionLogRecord(key: key, value: value))
+            count += 1
         }
         loaded = true
+        context.logger.info("loaded the transaction coordinator of \(partition): \(count) records in \(context.clock() - started) ms")
         apply(shard.onLoaded(now: context.clock()), replayed: true)
     }
 

@@ -19,6 +19,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let router: RequestRouter
     private let listenerName: String
     private var logger: Logger
+    private let badConnections: BadConnectionLog
+    private var client = "unknown"
     private var continuation: AsyncStream<RequestFrame>.Continuation?
     private var worker: Task<Void, Never>?
     /// Requests read but not yet answered. Past `pauseAt` the connection stops reading (Kafka mutes a connection
@@ -27,15 +29,18 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     static let pauseAt = 64
     static let resumeAt = 16
 
-    init(router: RequestRouter, listenerName: String, logger: Logger) {
+    init(router: RequestRouter, listenerName: String, logger: Logger, badConnections: BadConnectionLog) {
         self.router = router
         self.listenerName = listenerName
         self.logger = logger
+        self.badConnections = badConnections
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let client = context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        self.client = client
         logger[metadataKey: "client"] = "\(client)"
+        let badConnections = self.badConnections
         let (stream, continuation) = AsyncStream<RequestFrame>.makeStream()
         self.continuation = continuation
         let channel = context.channel
@@ -47,6 +52,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         worker = Task {
             for await frame in stream {
                 let outcome = await router.route(frame, clientAddress: client, listenerName: listenerName, logger: logger)
+                if case .close(let reason) = outcome {
+                    badConnections.record(client: client, listener: listenerName, reason: reason, detail: reason)
+                }
                 if !ResponseWriter.deliver(outcome, for: frame, on: channel, logger: logger) { return }
                 if queued.value.subtract(1, ordering: .relaxed).newValue == resumeAt {
                     channel.setOption(.autoRead, value: true).whenFailure { _ in }
@@ -65,7 +73,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             }
             continuation?.yield(request)
         } catch {
-            logger.info("closing connection: unreadable request header: \(error)")
+            let reason = frame.readableBytes == 0 ? "empty frame (size 0)" : "unreadable request header"
+            badConnections.record(client: client, listener: listenerName, reason: reason, detail: "\(reason): \(error)")
             context.close(promise: nil)
         }
     }
@@ -77,10 +86,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let tooLarge = error as? FrameTooLargeError {
-            logger.warning("closing connection: \(tooLarge) (socket.request.max.bytes)")
-        } else {
-            logger.info("closing connection: \(error)")
+        switch error {
+        case let tooLarge as FrameTooLargeError:
+            badConnections.record(client: client, listener: listenerName, reason: "frame too large", detail: "\(tooLarge)")
+        case let invalid as InvalidFrameSizeError:
+            badConnections.record(client: client, listener: listenerName, reason: "invalid frame size", detail: "\(invalid)")
+        default:
+            // Resets and the like: the client's business, not bad input.
+            logger.debug("closing connection: \(error)")
         }
         context.close(promise: nil)
     }

@@ -3,6 +3,10 @@ import Logging
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A bound listening socket serving the Kafka protocol.
 public final class KafkaListener: Sendable {
     public let name: String
@@ -19,7 +23,7 @@ public final class KafkaListener: Sendable {
     /// Binds `host:port` and serves connections with `router`.
     public static func bind(
         name: String, host: String, port: Int, group: EventLoopGroup, router: RequestRouter,
-        maxRequestSize: Int, logger: Logger
+        maxRequestSize: Int, logger: Logger, badConnections: BadConnectionLog
     ) async throws -> KafkaListener {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -31,14 +35,38 @@ public final class KafkaListener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maximumFrameSize: maxRequestSize)))
                     try channel.pipeline.syncOperations.addHandler(
-                        KafkaConnectionHandler(router: router, listenerName: name, logger: logger))
+                        KafkaConnectionHandler(router: router, listenerName: name, logger: logger, badConnections: badConnections))
                 }
             }
-        let channel = try await bootstrap.bind(host: host, port: port).get()
-        return KafkaListener(name: name, channel: channel)
+        do {
+            let channel = try await bootstrap.bind(host: host, port: port).get()
+            return KafkaListener(name: name, channel: channel)
+        } catch {
+            throw ListenerBindError(listener: name, host: host, port: port, underlying: error)
+        }
     }
 
     public func close() async {
         try? await channel.close()
+    }
+}
+
+/// A listener that could not be bound, named as configured: `listener PLAINTEXT://localhost:9092: address already in
+/// use`.
+public struct ListenerBindError: Error, CustomStringConvertible {
+    public let listener: String
+    public let host: String
+    public let port: Int
+    public let underlying: any Error
+
+    public var description: String {
+        let reason: String
+        if let io = underlying as? IOError {
+            // strerror's text, lower-cased as Kafka's "Address already in use" reads in a sentence.
+            reason = String(cString: strerror(io.errnoCode)).lowercased()
+        } else {
+            reason = "\(underlying)"
+        }
+        return "listener \(listener)://\(host):\(port): \(reason)"
     }
 }

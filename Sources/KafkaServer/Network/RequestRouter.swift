@@ -26,8 +26,8 @@ public struct RequestRouter: Sendable {
             logger[metadataKey: "api"] = "\(frame.apiKey?.name ?? "key \(frame.rawApiKey)") v\(frame.apiVersion)"
             return logger
         }
+        // Bad input closes the connection; the connection's BadConnectionLog reports it (rate-limited).
         guard let api = frame.apiKey, let handler = handlers[api] else {
-            logger.info("closing connection: request for an API this broker does not serve")
             return .close(reason: "unknown API key \(frame.rawApiKey)")
         }
         guard handler.versions.contains(frame.apiVersion) else {
@@ -38,15 +38,13 @@ public struct RequestRouter: Sendable {
                 response.apiKeys = advertisedVersions.map { Self.entry($0.0, $0.1) }
                 return .respondWithVersion(response, 0)
             }
-            logger.info("closing connection: unsupported version \(frame.apiVersion) (served: \(handler.versions))")
-            return .close(reason: "unsupported version")
+            return .close(reason: "unsupported \(api.name) version \(frame.apiVersion) (served: \(handler.versions.lowerBound)-\(handler.versions.upperBound))")
         }
         let decoded: any KafkaRequest
         do {
             decoded = try frame.decodeBody().message
         } catch {
-            logger.info("closing connection: cannot parse request: \(error)")
-            return .close(reason: "unparsable request")
+            return .close(reason: "cannot parse \(api.name) v\(frame.apiVersion) request: \(error)")
         }
         let context = RequestContext(
             apiKey: api, apiVersion: frame.apiVersion, header: frame.header, clientAddress: clientAddress,

@@ -158,6 +158,11 @@ extension PartitionLog {
 
     /// Re-reads and checks segments from index `first` on, truncating at the first invalid batch.
     private func recover(from first: Int) throws {
+        var report = RecoveryReport()
+        defer {
+            report.logEndOffset = activeSegment.active?.nextOffset ?? activeSegment.baseOffset
+            recovery = report
+        }
         var index = first
         while index < segments.count {
             let segment = segments[index]
@@ -174,7 +179,9 @@ extension PartitionLog {
                         lastOffset: completed.lastOffset, lastStableOffset: producerState.lastStableOffset(after: completed)))
                 }
             }
+            report.segmentsChecked += 1
             if validation.truncated {
+                report.truncatedBytes += segment.size - validation.validBytes
                 try segment.logFile().truncate(to: validation.validBytes)
                 segment.size = validation.validBytes
                 segment.logDirty = true
@@ -195,7 +202,11 @@ extension PartitionLog {
             let endsEarly = index < segments.count - 1 && (builder.nextOffset ?? segment.baseOffset) < segments[index + 1].baseOffset
             if (validation.truncated || endsEarly), index < segments.count - 1 {
                 // Everything after the first bad batch goes.
-                for later in segments[(index + 1)...] { try later.delete() }
+                for later in segments[(index + 1)...] {
+                    report.truncatedBytes += later.size
+                    report.segmentsDeleted += 1
+                    try later.delete()
+                }
                 segments.removeSubrange((index + 1)...)
                 directoryDirty = true
             }

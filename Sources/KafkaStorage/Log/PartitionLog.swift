@@ -33,6 +33,8 @@ public final class PartitionLog {
     /// The topic id from `partition.metadata`, nil when the file is absent.
     public internal(set) var topicId: KafkaUUID?
 
+    /// What recovery did when this log was opened after an unclean shutdown; nil after a clean one.
+    public internal(set) var recovery: RecoveryReport?
     /// Set by a failed write or fsync.
     var failure: StorageError?
     /// Messages appended since the last flush (`flush.messages`).
@@ -125,4 +127,18 @@ public final class PartitionLog {
         try fileSystem.writeAtomically(path(PartitionMetadataFile.fileName), text: PartitionMetadataFile.format(topicId: id))
         topicId = id
     }
+}
+
+/// What log recovery found in one partition (Kafka logs the same at info: segments re-read, bytes truncated).
+public struct RecoveryReport: Sendable, Equatable {
+    /// Segments re-read and checked batch by batch.
+    public var segmentsChecked = 0
+    /// Bytes cut off the end of segments: a torn or unsynced tail, or a bad batch and what followed it.
+    public var truncatedBytes: Int64 = 0
+    /// Whole segments deleted because they followed a truncation or a hole.
+    public var segmentsDeleted = 0
+    /// The log end offset after recovery.
+    public var logEndOffset: Int64 = 0
+
+    public init() {}
 }

@@ -22,6 +22,8 @@ public final class LogManager: Sendable {
         public var retentionCheckIntervalMs: Int64 = 300_000
         /// `log.flush.offset.checkpoint.interval.ms` (also used for the other checkpoints).
         public var checkpointIntervalMs: Int64 = 60_000
+        /// Told about every partition that needed recovery when it was opened (the broker logs it at info).
+        public var onRecovery: (@Sendable (TopicPartition, RecoveryReport) -> Void)?
 
         public init(logDirs: [String]) { self.logDirs = logDirs }
     }
@@ -126,6 +128,7 @@ public final class LogManager: Sendable {
         let log = try PartitionLog.open(
             directory: directoryPath(slot.directoryIndex, topicPartition), topicPartition: topicPartition,
             config: slot.config, cache: cache, checkpoints: slot.checkpoints, cleanShutdown: slot.clean, now: now)
+        if let report = log.recovery { configuration.onRecovery?(topicPartition, report) }
         let handle = PartitionHandle(log)
         slot.handle = handle
         slot.clean = false
