@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building Tributary needs on a fresh Debian machine with Swift 6: the C libraries of the four Kafka
-# codecs (Debian -dev packages). With --test, also what the test suite drives the broker with: kcat, Go with
+# codecs (Debian -dev packages), and kcat for the README's "Try it". With --test, also what the test suite drives the broker with: kcat, Go with
 # Debian's sarama, and the Python clients (confluent-kafka, kafka-python, aiokafka) with pytest, installed into
 # the Python that `python3` is on PATH (a venv first on PATH gets them).
 # Safe to run again; installs only what is missing. Every step says what it does; a failing step names itself and
@@ -10,10 +10,10 @@ set -uo pipefail
 step() { echo "setup: $*"; }
 fail() { echo "setup: FAILED: $*" >&2; exit 1; }
 
-packages=(zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev pkg-config)
+packages=(zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev pkg-config kcat)
 pip_packages=()
 if [ "${1:-}" = "--test" ]; then
-  packages+=(kcat golang-go golang-github-shopify-sarama-dev python3-pip iproute2 procps)
+  packages+=(golang-go golang-github-shopify-sarama-dev python3-pip python3-venv iproute2 procps)
   pip_packages=(confluent-kafka==2.16.1 kafka-python==3.0.12 aiokafka==0.14.0 pytest)
 fi
 

@@ -56,6 +56,10 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started node \(loaded.config.nodeId) (cluster \(broker.context.clusterId))")
+        if let first = loaded.config.advertisedListeners.first {
+            let address = "\(first.host ?? "localhost"):\(broker.boundPorts[first.name] ?? first.port)"
+            logger.info("ready: clients connect to \(address); try it: kcat -b \(address) -L")
+        }
         await waitForTermination()
         logger.info("shutting down")
         await broker.shutdown()

@@ -68,10 +68,7 @@ public final class GroupCoordinatorService: Sendable {
             logger.error("cannot create \(Self.topic): \(r.error)")
             throw r.error
         }
-        // Concurrent first requests race to create it; only the winner says so.
-        if results.first?.error.isFailure != true {
-            logger.info("created \(Self.topic) with \(settings.offsetsTopicNumPartitions) partitions")
-        }
+        // The creation itself is logged where every topic creation is (PartitionApplier).
         return Int32(metadata.cache.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.offsetsTopicNumPartitions))
     }
 

@@ -178,7 +178,11 @@ extension GroupShardDriver {
         switch record.payload {
         case .groupMetadata(let group, let value?):
             let members = value.members.map(\.memberId)
-            logger.info("group \(group) (\(partition)): generation \(value.generation), protocol \(value.protocolType)/\(value.protocol ?? "-"), \(members.count) member\(members.count == 1 ? "" : "s")\(members.isEmpty ? "" : ": " + members.prefix(10).joined(separator: ", "))\(members.count > 10 ? ", ..." : "")")
+            guard !members.isEmpty else {
+                logger.info("group \(group) (\(partition)): empty at generation \(value.generation)")
+                return
+            }
+            logger.info("group \(group) (\(partition)): generation \(value.generation), protocol \(value.protocolType)/\(value.protocol ?? "-"), \(members.count) member\(members.count == 1 ? "" : "s"): \(members.prefix(10).joined(separator: ", "))\(members.count > 10 ? ", ..." : "")")
         case .groupMetadata(let group, nil):
             logger.info("group \(group) (\(partition)) deleted")
         case .consumerGroup(.metadata(let group, let value?)):
