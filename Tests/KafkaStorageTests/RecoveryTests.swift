@@ -162,3 +162,30 @@ import Testing
         #expect(try TimeIndex(baseOffset: 0, bytes: ByteBuffer(bytes: fs.contents(of: reopened.segments[0].timeIndexPath)!)).count > 0)
     }
 }
+
+/// What recovery reports (the broker logs it): segments checked, bytes cut, segments deleted.
+@Suite struct RecoveryReportTests {
+    @Test func cleanOpenHasNoReportAndUncleanOpenCountsWhatWasCut() throws {
+        var config = LogConfig()
+        config.segmentBytes = 2_000
+        let (fs, log) = try memoryLog(config: config)
+        for _ in 0 ..< 30 { try appendBatch(log, makeBatch(count: 2, valueSize: 200)) }
+        try log.flush(now: 0)
+        let clean = try reopen(fs, config: config, clean: true)
+        #expect(clean.recovery == nil)
+
+        let middle = log.segments[2]
+        let cutFromMiddle = middle.size - 100
+        let laterBytes = log.segments[3...].reduce(Int64(0)) { $0 + $1.size }
+        let laterCount = log.segments.count - 3
+        fs.corrupt(middle.logPath, at: 100, with: [0xFF])
+        let reopened = try reopen(fs, config: config)
+        let report = try #require(reopened.recovery)
+        #expect(report.segmentsChecked == 3)
+        #expect(report.segmentsDeleted == laterCount)
+        // The batch holding byte 100 starts at or before it: at least the rest of the segment and all later ones.
+        #expect(report.truncatedBytes >= cutFromMiddle + laterBytes)
+        #expect(report.truncatedBytes <= middle.size + laterBytes)
+        #expect(report.logEndOffset == reopened.logEndOffset)
+    }
+}
