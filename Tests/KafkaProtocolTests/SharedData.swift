@@ -27,19 +27,26 @@ enum SharedData {
     }
 
     /// Every captured frame listed in the per-client `index.json` files.
-    static let frames: [CapturedFrame] = {
-        let base = root + "/kafka-captures/frames"
-        guard let clients = try? FileManager.default.contentsOfDirectory(atPath: base) else { return [] }
+    static let frames: [CapturedFrame] = indexedFrames(under: root + "/kafka-captures/frames", prefix: "")
+
+    /// The inter-node frames of the 3-node Kafka cluster: one folder per receiving node, one level below
+    /// `frames/kraft-cluster` (so `frames` above, which reads only `<client>/index.json`, does not see them).
+    static let clusterFrames: [CapturedFrame] =
+        indexedFrames(under: root + "/kafka-captures/frames/kraft-cluster", prefix: "kraft-cluster/")
+
+    /// The frames of every `<folder>/index.json` directly under `base`, labelled `<prefix><folder>`.
+    static func indexedFrames(under base: String, prefix: String) -> [CapturedFrame] {
+        guard let folders = try? FileManager.default.contentsOfDirectory(atPath: base) else { return [] }
         var all: [CapturedFrame] = []
-        for c in clients.sorted() {
+        for c in folders.sorted() {
             guard let data = FileManager.default.contents(atPath: "\(base)/\(c)/index.json"),
                   let list = try? JSONDecoder().decode([CapturedFrame].self, from: data) else { continue }
             for var f in list {
-                f.client = c
+                f.client = prefix + c
                 f.path = "\(base)/\(c)/\(f.file)"
                 all.append(f)
             }
         }
         return all
-    }()
+    }
 }
