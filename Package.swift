@@ -46,6 +46,10 @@ let package = Package(
         ),
         // Pure: the controller's logic and the metadata image; no I/O, clock or randomness of its own.
         .target(name: "KafkaMetadata", dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // Pure: the KRaft quorum (KIP-595) as a synchronous state machine; events in, actions out (docs/raft.md).
+        .target(name: "KafkaRaft", dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // Pure: a seeded deterministic simulation of a KafkaRaft quorum with invariant checks after every step.
+        .target(name: "KafkaRaftSimulation", dependencies: ["KafkaRaft", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         // Pure: the group and transaction coordinators' state machines, replaying __consumer_offsets records.
         .target(name: "KafkaCoordinator", dependencies: ["KafkaProtocol", "KafkaMetadata", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .target(
@@ -101,6 +105,11 @@ let package = Package(
         .testTarget(
             name: "KafkaServerTests",
             dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaRaftTests",
+            dependencies: ["KafkaRaft", "KafkaRaftSimulation", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
