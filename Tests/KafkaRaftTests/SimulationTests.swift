@@ -4,7 +4,7 @@ import KafkaRaftSimulation
 import Testing
 
 /// The seeded simulation of the quorum: by default 1,000 seeds (half with 3 voters, half with 5, each with an
-/// observer). `RAFT_SIM_SEED=<n>` replays one seed; `RAFT_SIM_SEEDS=<count>` runs that many.
+/// observer). `RAFT_SIM_SEED=<n> swift test --filter KafkaRaftTests.SimulationTests` replays one seed; `RAFT_SIM_SEEDS=<count>` runs that many.
 @Suite struct SimulationTests {
     static let shards = 8
 
