@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                "KafkaRaftSimulation",
                 "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
             ],
             swiftSettings: strict
