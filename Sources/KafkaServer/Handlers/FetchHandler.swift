@@ -12,8 +12,10 @@ import Glibc
 /// first partition always getting at least one whole batch, isolation level (read_committed stops at the last
 /// stable offset and lists aborted transactions), topic ids from v13, incremental fetch sessions (KIP-227, v7+:
 /// the session remembers the partitions, incremental responses carry only partitions with news). Records go out
-/// with sendfile (v4+); versions 0-3 get them down-converted to magic 0 (v0-1) or magic 1 (v2-3). Leaves out:
-/// follower fetches (replication), preferred read replicas.
+/// with sendfile (v4+); versions 0-3 get them down-converted to magic 0 (v0-1) or magic 1 (v2-3). The response
+/// keeps the order of the request (or, incrementally, of the session), one topic entry per run of consecutive
+/// partitions of a topic: a topic listed twice, apart, comes back twice. Leaves out: follower fetches (replication),
+/// preferred read replicas, and the rotation of partitions with data to the end of an incremental session.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -93,7 +95,6 @@ struct FetchHandler: ApiHandler {
         var first = true
         var out = ReadResult()
         out.response.sessionId = sessionId
-        var topicIndex: [String: Int] = [:]
         for t in targets {
             var pd = FetchResponse.PartitionData()
             pd.partitionIndex = t.partition
@@ -146,14 +147,17 @@ struct FetchHandler: ApiHandler {
                 guard data || pd.errorCode != 0 || changed else { continue }
             }
             if sessionId != 0 { out.seen.append((t.key, seen)) }
-            if let i = topicIndex[t.key.topic + "/" + t.topicId.base64] {
-                out.response.responses[i].partitions.append(pd)
+            // Request order is kept: a partition joins the last topic entry only when it is of that topic, so a
+            // topic named again after another one (librdkafka's A1, B0, B1, A0) gets an entry of its own, as
+            // Kafka's FetchResponse builds it.
+            if let last = out.response.responses.indices.last,
+               out.response.responses[last].topic == t.requestTopic, out.response.responses[last].topicId == t.topicId {
+                out.response.responses[last].partitions.append(pd)
             } else {
                 var tr = FetchResponse.FetchableTopicResponse()
                 tr.topic = t.requestTopic
                 tr.topicId = t.topicId
                 tr.partitions = [pd]
-                topicIndex[t.key.topic + "/" + t.topicId.base64] = out.response.responses.count
                 out.response.responses.append(tr)
             }
         }

@@ -109,6 +109,7 @@ enum ResponseWriter {
         }
         var buffer = channel.allocator.buffer(capacity: 256)
         var slices: [FileSlice] = []
+        var parts: [ResponseSplicer.Part]? = nil
         do {
             switch outcome {
             case .respond(let response):
@@ -128,16 +129,21 @@ enum ResponseWriter {
                 channel.close(promise: nil)
                 return false
             }
+            if !slices.isEmpty {
+                // Placeholders and slices that do not pair up are a handler bug (ResponseSplicer.Mismatch): the
+                // connection is closed, and the client fetches again, rather than marker bytes sent as records.
+                parts = try ResponseSplicer.splice(buffer, slices: slices, compact: api.isFlexible(frame.apiVersion))
+            }
         } catch {
             for s in slices { close(s.descriptor) }
             logger.error("cannot encode \(api.name) v\(frame.apiVersion) response: \(error)")
             channel.close(promise: nil)
             return false
         }
-        if slices.isEmpty {
-            channel.writeAndFlush(buffer, promise: nil)
+        if let parts {
+            write(parts, to: channel)
         } else {
-            write(ResponseSplicer.splice(buffer, slices: slices, compact: api.isFlexible(frame.apiVersion)), to: channel)
+            channel.writeAndFlush(buffer, promise: nil)
         }
         return true
     }

@@ -48,8 +48,8 @@ public enum RequestOutcome: Sendable {
     case respond(any KafkaResponse)
     /// A response body whose version differs from the request's (ApiVersions answering v0 to a version it does not know).
     case respondWithVersion(any KafkaResponse, Int16)
-    /// A response whose `records` fields hold `FileSlice.placeholder` markers, to be replaced on the wire by the
-    /// file regions, in order (sendfile: the log bytes never enter user space).
+    /// A response whose `records` fields hold `FileSlice.placeholder` markers, each replaced on the wire by the file
+    /// region its index names, wherever it sits in the response (sendfile: the log bytes never enter user space).
     case respondWithFileSlices(any KafkaResponse, [FileSlice])
     /// Nothing goes back (Produce with acks=0).
     case noResponse
