@@ -95,6 +95,7 @@ def test_confluent_subscribed_to_two_topics(bootstrap, isolation):
     log = logging.getLogger(unique("rdkafka"))
     log.addHandler(lines)
     log.setLevel(logging.DEBUG)
+    log.propagate = False  # the debug lines are for the checks below, not the test report
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("order-group"), "enable.auto.commit": False,
                   "auto.offset.reset": "earliest", "isolation.level": isolation, "session.timeout.ms": 10000,
                   "fetch.wait.max.ms": 100, "debug": "fetch", "logger": log})
