@@ -6,7 +6,11 @@ transactions of N records to two topics — most committed, some aborted — unt
 moment; the broker restarts on the same directory and a new producer's init_transactions() makes the coordinator
 load its state (a transaction left in PREPARE_COMMIT/PREPARE_ABORT gets its markers re-written, an ongoing one is
 aborted). A read_committed consumer then checks every transaction so far.
+
+The run is driven by one seed, printed at the start and in any failure; TXN_CRASH_SEED=<seed> replays its random
+choices (transaction sizes, commit or abort, offsets or not, the moment of each kill). Thread timing is not replayed.
 """
+import os
 import random
 import threading
 import time
@@ -23,6 +27,7 @@ from test_durability import create_topic  # noqa: E402
 ROUNDS = 30
 TIME_BUDGET = 85.0
 PARTITIONS = 2
+SEED_ENV = "TXN_CRASH_SEED"
 
 
 def read_committed(bootstrap, topic):
@@ -68,8 +73,96 @@ def check(bootstrap, topics, outcome, group, with_offsets):
     return len(outcome)
 
 
+def crash_seed():
+    """The run's seed: TXN_CRASH_SEED if set (a replay), else a fresh one."""
+    raw = os.environ.get(SEED_ENV, "").strip()
+    return int(raw) if raw else random.SystemRandom().randrange(1 << 32)
+
+
+class Ledger:
+    """What every round adds to and the checks read: shared on purpose by all rounds' workers."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.next_txn = 0
+        self.outcome = {}
+        self.with_offsets = set()  # transactions that committed offset txn+1 for the group
+        self.stats = {"committed": 0, "aborted": 0, "unknown": 0, "killed_in_commit": 0, "stalled_clients": 0,
+                      "late_zombie_errors": 0}
+
+    def new_txn(self):
+        with self.lock:
+            txn = self.next_txn
+            self.next_txn += 1
+            return txn
+
+
+class Round:
+    """One producer's run until its crash. A worker can outlive its round (a zombie, still inside a librdkafka call
+    after the restart) and fail later, once the next producer's init_transactions has fenced it: so everything it
+    reads or reports is its own round's — producer, kill flag, failures, random choices — never the test's current
+    loop variables, or a zombie's late PRODUCER_FENCED/INVALID_PRODUCER_EPOCH would be blamed on the next round."""
+
+    def __init__(self, number, producer, seed):
+        self.number = number
+        self.producer = producer
+        self.rng = random.Random(seed)
+        self.killed = threading.Event()
+        self.failures = []  # raised before this round's kill: a real failure
+        self.late = []      # raised after it: the crash, or fencing by a later producer
+
+
+def run_round(r, ledger, topics, group_meta):
+    """Transactions until the crash; the call in flight then may fail, or succeed against the restarted broker
+    (librdkafka retries): either way its outcome is recorded, and the loop stops after it."""
+    p, rng, outcome = r.producer, r.rng, ledger.outcome
+    txn = None
+    try:
+        while not r.killed.is_set():
+            txn = ledger.new_txn()
+            n = rng.randint(1, 6)
+            commit = rng.random() < 0.7
+            with_offsets = rng.random() < 0.5
+            flush_first = rng.random() < 0.7
+            outcome[txn] = "aborted"
+            p.begin_transaction()
+            for i in range(n):
+                for t in topics:
+                    p.produce(t, key=str(i).encode(), value=f"{txn}:{i}:{n}".encode())
+                p.poll(0)
+            if with_offsets:
+                ledger.with_offsets.add(txn)
+                p.send_offsets_to_transaction([TopicPartition(topics[0], 0, txn + 1)],
+                                              group_meta.consumer_group_metadata(), 5)
+            if commit:
+                outcome[txn] = "unknown"
+                p.commit_transaction(5)
+                outcome[txn] = "committed"
+            else:
+                if flush_first:
+                    p.flush(5)  # the records reach the log first
+                p.abort_transaction(5)
+    except KafkaException as e:
+        if not r.killed.is_set():
+            r.failures.append(e)
+        else:
+            r.late.append(e)
+            if txn is not None and outcome.get(txn) == "unknown":
+                with ledger.lock:
+                    ledger.stats["killed_in_commit"] += 1
+
+
 def test_transactions_survive_sigkill(broker_factory):
-    rng = random.Random(int(time.time()))
+    seed = crash_seed()
+    print(f"[txn-crash] seed {seed} (replay: {SEED_ENV}={seed})", flush=True)
+    try:
+        crash_rounds(broker_factory, seed)
+    except Exception as e:
+        raise AssertionError(f"{e}\n[txn-crash] seed {seed}: replay with {SEED_ENV}={seed}") from e
+
+
+def crash_rounds(broker_factory, seed):
+    rng = random.Random(seed)
     b = broker_factory(name="txn-crash")
     topics = [f"txc-a-{uuid.uuid4().hex[:6]}", f"txc-b-{uuid.uuid4().hex[:6]}"]
     for t in topics:
@@ -77,92 +170,61 @@ def test_transactions_survive_sigkill(broker_factory):
     tid = f"txc-{uuid.uuid4().hex[:6]}"
     group = f"txc-group-{uuid.uuid4().hex[:6]}"
     group_meta = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "log_level": 0})
-    outcome = {}
-    next_txn = 0
-    stats = {"committed": 0, "aborted": 0, "unknown": 0, "killed_in_commit": 0, "stalled_clients": 0}
+    ledger = Ledger()
+    stats = ledger.stats
     zombies = []
-    with_offsets = set()  # transactions that committed offset txn+1 for the group
     started = time.monotonic()
     rounds = 0
     checked = 0
     for rounds in range(1, ROUNDS + 1):
+        round_seed, kill_after = rng.getrandbits(32), rng.uniform(0.05, 0.4)
         p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": tid, "linger.ms": 2,
                       "transaction.timeout.ms": 60000, "message.timeout.ms": 4000,
                       "socket.timeout.ms": 3000, "reconnect.backoff.max.ms": 200, "log_level": 0})
         t0 = time.monotonic()
         p.init_transactions(30)
         t_init = time.monotonic() - t0
-        killed = threading.Event()
-        failure = []
-
-        def run():
-            # Transactions until the crash; the call in flight then may fail, or succeed against the restarted
-            # broker (librdkafka retries): either way its outcome is recorded, and the loop stops after it.
-            nonlocal next_txn
-            txn = None
-            try:
-                while not killed.is_set():
-                    txn = next_txn
-                    next_txn += 1
-                    n = rng.randint(1, 6)
-                    commit = rng.random() < 0.7
-                    outcome[txn] = "aborted"
-                    p.begin_transaction()
-                    for i in range(n):
-                        for t in topics:
-                            p.produce(t, key=str(i).encode(), value=f"{txn}:{i}:{n}".encode())
-                        p.poll(0)
-                    if rng.random() < 0.5:
-                        with_offsets.add(txn)
-                        p.send_offsets_to_transaction([TopicPartition(topics[0], 0, txn + 1)],
-                                                      group_meta.consumer_group_metadata(), 5)
-                    if commit:
-                        outcome[txn] = "unknown"
-                        p.commit_transaction(5)
-                        outcome[txn] = "committed"
-                    else:
-                        if rng.random() < 0.7:
-                            p.flush(5)  # the records reach the log first
-                        p.abort_transaction(5)
-            except KafkaException as e:
-                if not killed.is_set():
-                    failure.append(e)
-                elif txn is not None and outcome.get(txn) == "unknown":
-                    stats["killed_in_commit"] += 1
-
-        worker = threading.Thread(target=run, daemon=True)
+        r = Round(rounds, p, round_seed)
+        worker = threading.Thread(target=run_round, args=(r, ledger, topics, group_meta), daemon=True)
         worker.start()
-        time.sleep(rng.uniform(0.05, 0.4))
-        killed.set()
+        time.sleep(kill_after)
+        r.killed.set()
         b.kill()
         t0 = time.monotonic()
         b.start()
         t_start = time.monotonic() - t0
         worker.join(timeout=5)
-        assert not failure, f"round {rounds}: transaction failed before the crash: {failure[0]}"
-        if worker.is_alive():
+        assert not r.failures, f"round {rounds}: transaction failed before the crash: {r.failures[0]}"
+        stalled = worker.is_alive()
+        if stalled:
             # librdkafka 2.x can stall in send_offsets_to_transaction when the coordinator restarts under it
             # (AddOffsetsToTxn succeeds on retry but TxnOffsetCommit is never sent): leave that producer as a
-            # zombie; the next producer's init_transactions fences it.
-            zombies.append((p, worker))
+            # zombie; the next producer's init_transactions fences it, and whatever the zombie's call then
+            # raises goes to its own Round.
+            zombies.append((r, worker))
             stats["stalled_clients"] += 1
         else:
             p.purge()
         del p
         assert b.alive(), f"broker exited after restart {rounds}:\n{b.log_text()[-3000:]}"
         t0 = time.monotonic()
-        checked = check(b.bootstrap, topics, outcome, group, with_offsets) if rounds % 15 == 0 else checked
-        print(f"  round {rounds}: init {t_init:.2f}s start {t_start:.2f}s check {time.monotonic() - t0:.2f}s txns {next_txn}", flush=True)
+        checked = check(b.bootstrap, topics, ledger.outcome, group, ledger.with_offsets) if rounds % 15 == 0 else checked
+        print(f"  round {rounds}: init {t_init:.2f}s start {t_start:.2f}s check {time.monotonic() - t0:.2f}s "
+              f"txns {ledger.next_txn}{' (client stalled: zombie)' if stalled else ''}", flush=True)
         if time.monotonic() - started > TIME_BUDGET - 8 and rounds >= ROUNDS:
             break
     # A last producer lets the coordinator finish whatever the last crash left in PREPARE; then check all.
     p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": tid, "log_level": 0})
     p.init_transactions(30)
-    checked = check(b.bootstrap, topics, outcome, group, with_offsets)
-    for state in outcome.values():
+    checked = check(b.bootstrap, topics, ledger.outcome, group, ledger.with_offsets)
+    for state in ledger.outcome.values():
         stats[state] += 1
+    for z, _ in zombies:
+        for e in z.late:
+            stats["late_zombie_errors"] += 1
+            print(f"  zombie of round {z.number} failed after its round (expected: fenced): {e}")
     elapsed = time.monotonic() - started
-    print(f"\n[txn-crash] {rounds} rounds, {checked} transactions checked ({stats}) in {elapsed:.1f}s")
+    print(f"\n[txn-crash] seed {seed}: {rounds} rounds, {checked} transactions checked ({stats}) in {elapsed:.1f}s")
     assert rounds >= ROUNDS
     assert stats["committed"] > 0 and stats["aborted"] > 0
     group_meta.close()
