@@ -12,6 +12,7 @@ choices (transaction sizes, commit or abort, offsets or not, the moment of each 
 """
 import os
 import random
+import sys
 import threading
 import time
 import uuid
@@ -100,22 +101,38 @@ class Ledger:
 class Round:
     """One producer's run until its crash. A worker can outlive its round (a zombie, still inside a librdkafka call
     after the restart) and fail later, once the next producer's init_transactions has fenced it: so everything it
-    reads or reports is its own round's — producer, kill flag, failures, random choices — never the test's current
-    loop variables, or a zombie's late PRODUCER_FENCED/INVALID_PRODUCER_EPOCH would be blamed on the next round."""
+    reads or reports is its own round's — kill flag, failures, random choices, and the producer it is given — never
+    the test's current loop variables, or a zombie's late PRODUCER_FENCED/INVALID_PRODUCER_EPOCH would be blamed on
+    the next round.
 
-    def __init__(self, number, producer, seed):
+    It holds no reference to the producer (errors are kept as KafkaError, without the traceback whose frame holds
+    one): see `retire`."""
+
+    def __init__(self, number, seed):
         self.number = number
-        self.producer = producer
         self.rng = random.Random(seed)
         self.killed = threading.Event()
-        self.failures = []  # raised before this round's kill: a real failure
-        self.late = []      # raised after it: the crash, or fencing by a later producer
+        self.failures = []  # KafkaError raised before this round's kill: a real failure
+        self.late = []      # KafkaError raised after it: the crash, or fencing by a later producer
 
 
-def run_round(r, ledger, topics, group_meta):
+def retire(p):
+    """Destroys a finished round's producer now, before the next one initialises. A librdkafka producer left alive
+    keeps working in the background: one whose abort_transaction timed out after the crash still owes the epoch bump
+    of that abort (KIP-360: InitProducerId with its own producer id and old epoch), and when that arrives while the
+    next producer's transaction is open, the coordinator fences the open transaction (as Kafka's does: an Ongoing
+    transaction is aborted with a bumped epoch whatever the epoch asked) and the next producer fails with _FENCED.
+    `p` must be the last reference (the caller's variable and the argument), so that the caller's `del` runs
+    rd_kafka_destroy."""
+    p.purge()
+    refs = sys.getrefcount(p) - 1  # minus getrefcount's own argument
+    assert refs == 2, f"a finished producer is still referenced elsewhere ({refs - 2} more): it would outlive its round"
+
+
+def run_round(r, p, ledger, topics, group_meta):
     """Transactions until the crash; the call in flight then may fail, or succeed against the restarted broker
     (librdkafka retries): either way its outcome is recorded, and the loop stops after it."""
-    p, rng, outcome = r.producer, r.rng, ledger.outcome
+    rng, outcome = r.rng, ledger.outcome
     txn = None
     try:
         while not r.killed.is_set():
@@ -144,9 +161,9 @@ def run_round(r, ledger, topics, group_meta):
                 p.abort_transaction(5)
     except KafkaException as e:
         if not r.killed.is_set():
-            r.failures.append(e)
+            r.failures.append(e.args[0])
         else:
-            r.late.append(e)
+            r.late.append(e.args[0])
             if txn is not None and outcome.get(txn) == "unknown":
                 with ledger.lock:
                     ledger.stats["killed_in_commit"] += 1
@@ -184,8 +201,8 @@ def crash_rounds(broker_factory, seed):
         t0 = time.monotonic()
         p.init_transactions(30)
         t_init = time.monotonic() - t0
-        r = Round(rounds, p, round_seed)
-        worker = threading.Thread(target=run_round, args=(r, ledger, topics, group_meta), daemon=True)
+        r = Round(rounds, round_seed)
+        worker = threading.Thread(target=run_round, args=(r, p, ledger, topics, group_meta), daemon=True)
         worker.start()
         time.sleep(kill_after)
         r.killed.set()
@@ -194,17 +211,18 @@ def crash_rounds(broker_factory, seed):
         b.start()
         t_start = time.monotonic() - t0
         worker.join(timeout=5)
-        assert not r.failures, f"round {rounds}: transaction failed before the crash: {r.failures[0]}"
+        assert not r.failures, (f"round {rounds}: transaction failed before the crash: {r.failures[0]} "
+                                f"(zombies alive from rounds {[z.number for z, _, _ in zombies]})")
         stalled = worker.is_alive()
         if stalled:
             # librdkafka 2.x can stall in send_offsets_to_transaction when the coordinator restarts under it
             # (AddOffsetsToTxn succeeds on retry but TxnOffsetCommit is never sent): leave that producer as a
             # zombie; the next producer's init_transactions fences it, and whatever the zombie's call then
             # raises goes to its own Round.
-            zombies.append((r, worker))
+            zombies.append((r, worker, p))
             stats["stalled_clients"] += 1
         else:
-            p.purge()
+            retire(p)
         del p
         assert b.alive(), f"broker exited after restart {rounds}:\n{b.log_text()[-3000:]}"
         t0 = time.monotonic()
@@ -219,7 +237,7 @@ def crash_rounds(broker_factory, seed):
     checked = check(b.bootstrap, topics, ledger.outcome, group, ledger.with_offsets)
     for state in ledger.outcome.values():
         stats[state] += 1
-    for z, _ in zombies:
+    for z, _, _ in zombies:
         for e in z.late:
             stats["late_zombie_errors"] += 1
             print(f"  zombie of round {z.number} failed after its round (expected: fenced): {e}")
