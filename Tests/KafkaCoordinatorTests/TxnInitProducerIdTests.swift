@@ -90,6 +90,31 @@ import Testing
         #expect(b.errorCode == 0 && b.producerEpoch == 2)
     }
 
+    /// A stale instance that still owes the epoch bump of its abort (KIP-360: InitProducerId with its producer id
+    /// and old epoch) fences the current instance's open transaction. Kafka's prepareInitProducerIdTransit does the
+    /// same: an Ongoing transaction is fenced whatever epoch the request names, once the producer id matches; the
+    /// epoch is only checked when the stale instance retries. test_txn_crash must therefore destroy a finished
+    /// round's producer before the next one starts.
+    @Test func staleInstanceEpochBumpFencesTheOngoingTransaction() {
+        var h = TxnHarness()
+        let stale = h.initPid("t")
+        let current = h.initPid("t")
+        #expect(current.producerId == stale.producerId && current.producerEpoch == stale.producerEpoch + 1)
+        #expect(h.add("t", current.producerId, current.producerEpoch, [("x", 0)]) == 0)
+        #expect(h.state("t") == .ongoing)
+
+        let bump = h.initPid("t", pid: stale.producerId, epoch: stale.producerEpoch)
+        #expect(bump.errorCode == KafkaError.concurrentTransactions.code)
+        #expect(h.state("t") == .prepareAbort)
+        #expect(h.markers.map(\.producerEpoch) == [current.producerEpoch + 1])
+        // The current instance is fenced: what librdkafka reports as "Failed to add partitions to transaction".
+        #expect(h.add("t", current.producerId, current.producerEpoch, [("y", 0)]) == KafkaError.producerFenced.code)
+        h.deliverMarkers()
+        // The stale instance's retry is fenced too: its epoch is neither the current one nor a bump's retry.
+        let retry = h.initPid("t", pid: stale.producerId, epoch: stale.producerEpoch)
+        #expect(retry.errorCode == KafkaError.producerFenced.code)
+    }
+
     @Test func emptyProducerIdPoolAsksTheDriver() {
         var h = TxnHarness(initialBlock: false, feedProducerIds: false)
         let id = h.send({ ctx in
