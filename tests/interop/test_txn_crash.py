@@ -215,10 +215,13 @@ def crash_rounds(broker_factory, seed):
                                 f"(zombies alive from rounds {[z.number for z, _, _ in zombies]})")
         stalled = worker.is_alive()
         if stalled:
-            # librdkafka 2.x can stall in send_offsets_to_transaction when the coordinator restarts under it
-            # (AddOffsetsToTxn succeeds on retry but TxnOffsetCommit is never sent): leave that producer as a
-            # zombie; the next producer's init_transactions fences it, and whatever the zombie's call then
-            # raises goes to its own Round.
+            # librdkafka (2.16) can stall in send_offsets_to_transaction when the broker restarts under it:
+            # AddOffsetsToTxn succeeds on retry, but the TxnOffsetCommit waits for the group coordinator it had
+            # cached before its re-bootstrap, and is only sent on a later broker state change (debug log: no
+            # group FindCoordinator while the broker is up, then FindCoordinator + TxnOffsetCommit right after
+            # the next restart), with no timeout. Leave that producer as a zombie: the next producer's
+            # init_transactions fences it, its late TxnOffsetCommit then gets INVALID_PRODUCER_EPOCH (fatal
+            # _FENCED), and that goes to its own Round.
             zombies.append((r, worker, p))
             stats["stalled_clients"] += 1
         else:
