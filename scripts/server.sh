@@ -12,17 +12,25 @@ say() { echo "server.sh: $*"; }
 log=$(mktemp /tmp/tributary-build.XXXXXX.log)
 say "building the release binary (swift build -c release; full log: $log)"
 t0=$(date +%s)
-# One line per phase of SwiftPM (fetching, resolving, compiling, linking) and a progress line every ~15 s.
+SECONDS=0
+# One line per phase of SwiftPM (fetching, resolving, compiling, linking) and a progress line every ~15 s. (A
+# shell loop, not awk: mawk buffers its input, which would hold the lines back until the build ends.)
+progress() {
+  local line last=0 now
+  while IFS= read -r line; do
+    now=$SECONDS  # bash builtin: no fork per line
+    case "$line" in
+      Fetching*|Fetched*|Computing*|Computed*|Creating\ working\ copy*|Working\ copy*|Building\ for*|Build\ complete*)
+        printf 'server.sh:   [%3ds] %s\n' "$now" "$line" ;;
+      *error:*)
+        printf '%s\n' "$line" ;;
+      \[*)
+        if [ $((now - last)) -ge 15 ]; then last=$now; printf 'server.sh:   [%3ds] %s\n' "$now" "${line:0:100}"; fi ;;
+    esac
+  done
+}
 set +e
-swift build -c release --package-path "$here" --product tributary 2>&1 | tee "$log" | awk -v t0="$t0" '
-  function now() { return systime() }
-  /^(Fetching|Fetched|Computing|Computed|Creating working copy|Working copy|Building for|Build complete|Compiling plugin)/ {
-    printf "server.sh:   [%3ds] %s\n", now() - t0, $0; fflush(); next }
-  /error:/ { print; fflush(); next }
-  /^\[[0-9]+\/[0-9]+\]/ {
-    step = $1
-    if (now() - last >= 15) { last = now(); printf "server.sh:   [%3ds] %s %s %s\n", now() - t0, step, $2, $3; fflush() }
-  }'
+swift build -c release --package-path "$here" --product tributary 2>&1 | tee "$log" | progress
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then
