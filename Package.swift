@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "KafkaServer",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator",
+                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator", "KafkaRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -111,6 +111,16 @@ let package = Package(
         .testTarget(
             name: "KafkaRaftTests",
             dependencies: ["KafkaRaft", "KafkaRaftSimulation", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RaftDriverTests",
+            dependencies: [
+                "KafkaServer", "KafkaRaft", "KafkaStorage", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
