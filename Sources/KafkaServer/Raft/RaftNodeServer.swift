@@ -1,0 +1,43 @@
+import KafkaRaft
+import Logging
+import NIOCore
+
+/// One KRaft node as a process runs it: a `RaftDriver` and its controller listener (a `RequestRouter` of the raft
+/// APIs and ApiVersions only).
+public final class RaftNodeServer: Sendable {
+    public let driver: RaftDriver
+    public let listener: KafkaListener
+
+    private init(driver: RaftDriver, listener: KafkaListener) {
+        self.driver = driver
+        self.listener = listener
+    }
+
+    /// Opens the log, starts the driver and binds the controller listener.
+    public static func start(config: RaftDriverConfig, stateMachine: any RaftStateMachine, group: any EventLoopGroup,
+                             logger: Logger) async throws -> RaftNodeServer {
+        let driver = try await RaftDriver.start(config: config, stateMachine: stateMachine, group: group)
+        do {
+            let listener = try await KafkaListener.bind(
+                name: config.listenerName, host: config.listenHost, port: config.port, group: group,
+                router: RaftRequestHandler.controllerRouter(driver: driver), maxRequestSize: 104_857_600, logger: logger,
+                badConnections: BadConnectionLog(logger: logger, clock: RaftLogStore.systemWallClock))
+            return RaftNodeServer(driver: driver, listener: listener)
+        } catch {
+            await driver.crash()
+            throw error
+        }
+    }
+
+    /// Graceful: the leader resigns, then the listener and the log close.
+    public func shutdown() async {
+        await driver.shutdown()
+        await listener.close()
+    }
+
+    /// As a crash: no resignation, no clean close of the log.
+    public func crash() async {
+        await listener.close()
+        await driver.crash()
+    }
+}
