@@ -66,11 +66,12 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaServer", "KafkaCoordinator",
+                "KafkaProtocol", "KafkaStorage", "KafkaServer", "KafkaCoordinator", "KafkaRaft",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "KafkaRaftSimulation",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
             ],
             swiftSettings: strict

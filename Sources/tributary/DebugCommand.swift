@@ -12,7 +12,7 @@ struct DebugCommand: ParsableCommand {
         commandName: "debug",
         abstract: "Tools for tests (not for users).",
         shouldDisplay: false,
-        subcommands: [CrashWriter.self]
+        subcommands: [CrashWriter.self, RaftNodeCommand.self]
     )
 
     /// Appends seeded batches to a partition log and acknowledges each one on stdout once it is durable, until
