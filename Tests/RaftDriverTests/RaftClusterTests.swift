@@ -115,4 +115,41 @@ struct RaftClusterTests {
         let values = await cluster.values(restarted)
         #expect(Set(values) == Set((0..<100).map { "a-\($0)" } + (0..<1000).map { "b-\($0)" }))
     }
+
+    @Test func observerReplicatesAndDescribeQuorumListsEveryone() async throws {
+        try await RaftTestCluster.run(seed: Self.seed) { try await observerAndDescribeQuorum($0) }
+    }
+
+    func observerAndDescribeQuorum(_ cluster: RaftTestCluster) async throws {
+        try await cluster.startAll()
+        try await cluster.startObserver(4)
+        let observer = try #require(cluster.observers[4]?.driver)
+        #expect(await waitFor("first election") { await cluster.agreedLeader() != nil } != nil)
+        _ = try await cluster.append(300, prefix: "o")
+        #expect(await waitFor("300 applied on the voters") { await converged(cluster, values: 300) } != nil)
+        let leader = try #require(await cluster.agreedLeader())
+        let reference = await cluster.values(leader)
+        #expect(await waitFor("the observer applied the same 300") { await cluster.values(observer) == reference } != nil)
+        // An observer never leads; it follows the leader it discovered by fetching from a voter.
+        let observerLeader = await observer.leaderAndEpoch
+        #expect(observerLeader == (await leader.leaderAndEpoch))
+
+        // DescribeQuorum on the leader's controller listener, as kafka-metadata-quorum sends it.
+        let port = try #require(cluster.voters.first { $0.id == leader.nodeId }?.port)
+        let client = try await TestWireClient.connect(port: port, group: cluster.group)
+        var request = DescribeQuorumRequest()
+        var topic = DescribeQuorumRequest.TopicData()
+        topic.topicName = "__cluster_metadata"
+        topic.partitions = [DescribeQuorumRequest.PartitionData()]
+        request.topics = [topic]
+        let answer = try await client.send(request, version: 1, correlationId: 9)
+        await client.close()
+        let response = try #require(answer as? DescribeQuorumResponse)
+        let partition = try #require(response.topics.first?.partitions.first)
+        #expect(partition.errorCode == 0)
+        #expect(partition.leaderId == leader.nodeId)
+        #expect(partition.currentVoters.map(\.replicaId).sorted() == [1, 2, 3])
+        #expect(partition.observers.map(\.replicaId) == [4])
+        #expect(partition.highWatermark > 300)
+    }
 }

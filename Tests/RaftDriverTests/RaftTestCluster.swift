@@ -45,6 +45,7 @@ final class RaftTestCluster: @unchecked Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
     let seed: UInt64
     var servers: [Int32: RaftNodeServer] = [:]
+    var observers: [Int32: RaftNodeServer] = [:]
     var tune: (inout RaftDriverConfig) -> Void = { _ in }
     static let clusterId = "TributaryRaftTest01234"
 
@@ -74,6 +75,15 @@ final class RaftTestCluster: @unchecked Sendable {
                                  metadataLogDir: dir(id), seed: seed &+ UInt64(id))
         tune(&c)
         return c
+    }
+
+    /// Starts an observer: a node outside the voter set (a broker's role) that only fetches.
+    func startObserver(_ id: Int32) async throws {
+        var config = self.config(id)
+        config.listenPort = try await Self.freePort(group: group)
+        var logger = Logger(label: "raft-\(id)")
+        logger.logLevel = .warning
+        observers[id] = try await RaftNodeServer.start(config: config, stateMachine: RecordingMachine(), group: group, logger: logger)
     }
 
     func start(_ id: Int32) async throws {
@@ -149,6 +159,8 @@ final class RaftTestCluster: @unchecked Sendable {
     /// Tears the cluster down (as crashes: a graceful stop of the last leader would wait for a successor).
     func shutdown() async {
         for id in ids { await stop(id, crash: true) }
+        for server in observers.values { await server.crash() }
+        observers = [:]
         try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: root)
     }

@@ -29,15 +29,22 @@ final class TestWireClient: Sendable {
     /// Sends a raft request (Kafka 3.7's version) and returns the core's view of the answer.
     func send(_ message: RaftMessage, correlationId: Int32) async throws -> RaftMessage? {
         let version = message.kafka37Version
-        guard let request = message.wireMessage(version: version) as? any KafkaRequest else { return nil }
+        guard let request = message.wireMessage(version: version) as? any KafkaRequest,
+              let response = try await send(request, version: version, correlationId: correlationId) else { return nil }
+        return try RaftMessage(wire: response)
+    }
+
+    /// Sends any request and returns the decoded response body (nil if the connection closed first).
+    func send(_ request: any KafkaRequest, version: Int16, correlationId: Int32) async throws -> (any KafkaResponse)? {
+        guard let api = ApiKey(rawValue: type(of: request).apiKey) else { return nil }
         var frame = ByteBuffer()
         try KafkaFrame.encodeRequest(request, version: version, correlationId: correlationId, clientId: "raft-test", into: &frame)
         try await channel.writeAndFlush(frame)
         var iterator = frames.makeAsyncIterator()
         guard let answer = await iterator.next() else { return nil }
-        let response = try ResponseFrame(parsing: answer, apiKey: message.apiKey, version: version)
+        let response = try ResponseFrame(parsing: answer, apiKey: api, version: version)
         guard response.header.correlationId == correlationId else { return nil }
-        return try RaftMessage(wire: response.body)
+        return response.body
     }
 
     func close() async { try? await channel.close() }
