@@ -129,4 +129,33 @@ import Testing
         #expect(afterInstall.log.startOffset == 500 && afterInstall.log.batches.isEmpty && afterInstall.snapshot?.id == newer)
         #expect(!FileManager.default.fileExists(atPath: root + "/__cluster_metadata-0/" + SnapshotFile.fileName(snapshotId)))
     }
+
+    /// A snapshot download a crash interrupted after the snapshot file was written but before the log was reset:
+    /// the stale suffix (epochs older than the snapshot's) is cut and the log starts empty after the snapshot.
+    @Test func aStaleSuffixAfterAnInstalledSnapshotIsCut() throws {
+        let root = NSTemporaryDirectory() + "raft-store-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try RaftLogStore(logDir: root, voters: [1, 2, 3])
+        var offset: Int64 = 0
+        for i in 0..<10 {
+            let b = try LogBatch.data(records: [ByteBuffer(string: "r\(i)")], baseOffset: offset, epoch: 2, timestamp: 1)
+            try store.append(b)
+            offset = b.endOffset
+        }
+        try store.flush(upTo: offset)
+        let id = SnapshotId(endOffset: 4, epoch: 3)
+        let file = try SnapshotFile.build(id: id, records: [ByteBuffer(string: "state")], timestamp: 1, lastContainedLogTimestamp: 1)
+        try store.writeSnapshot(RaftSnapshot(id: id, bytes: try file.encode()))
+        let restored = try RaftLogStore(logDir: root, voters: [1, 2, 3]).restore()
+        #expect(restored.snapshot?.id == id)
+        #expect(restored.log.startOffset == 4 && restored.log.batches.isEmpty && restored.log.lastEpoch == 3)
+
+        // A snapshot beyond the log's end: the log restarts empty at its end.
+        let ahead = SnapshotId(endOffset: 50, epoch: 3)
+        let aheadFile = try SnapshotFile.build(id: ahead, records: [ByteBuffer(string: "later")], timestamp: 1, lastContainedLogTimestamp: 1)
+        let reopened = try RaftLogStore(logDir: root, voters: [1, 2, 3])
+        try reopened.writeSnapshot(RaftSnapshot(id: ahead, bytes: try aheadFile.encode()))
+        let again = try RaftLogStore(logDir: root, voters: [1, 2, 3]).restore()
+        #expect(again.log.startOffset == 50 && again.log.endOffset == 50 && again.snapshot?.id == ahead)
+    }
 }

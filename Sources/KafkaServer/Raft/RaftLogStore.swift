@@ -83,9 +83,12 @@ final class RaftLogStore {
     func restore() throws -> RaftRestoredState {
         let election = try readElectionState()
         let start = snapshot?.id.endOffset ?? 0
-        if log.logEndOffset < start || log.logStartOffset > start {
-            // The segments end before the snapshot (a follower that installed it), or start after it: the log
-            // restarts empty at the snapshot's end.
+        if log.logStartOffset > start {
+            throw RaftStoreError.gapAfterSnapshot(snapshot: start, logStart: log.logStartOffset)
+        }
+        if log.logEndOffset < start {
+            // The segments end before the snapshot (a follower that installed it and stopped before the log was
+            // reset): the log restarts empty at the snapshot's end.
             try log.truncateFully(startAt: start, now: now)
         }
         var batches: [LogBatch] = []
@@ -98,6 +101,13 @@ final class RaftLogStore {
             for batch in try LogBatch.parse(try region.bytes()) where batch.endOffset > offset {
                 guard batch.baseOffset >= offset else {
                     throw RaftStoreError.snapshotInsideBatch(snapshot: offset, batchBase: batch.baseOffset)
+                }
+                if let epoch = snapshot?.id.epoch, batch.epoch < epoch {
+                    // Older than the snapshot's epoch: a stale suffix the snapshot superseded (a download that a
+                    // crash interrupted before the log was reset). It cannot be part of the log after it.
+                    try log.truncate(to: batch.baseOffset, now: now)
+                    try log.flush(now: now)
+                    break
                 }
                 batches.append(batch)
                 offset = batch.endOffset
@@ -199,11 +209,14 @@ final class RaftLogStore {
 /// What the store refuses to restore from.
 public enum RaftStoreError: Error, Equatable, CustomStringConvertible {
     case snapshotInsideBatch(snapshot: Int64, batchBase: Int64)
+    case gapAfterSnapshot(snapshot: Int64, logStart: Int64)
 
     public var description: String {
         switch self {
         case .snapshotInsideBatch(let s, let b):
             return "the latest snapshot ends at offset \(s), but the log's next batch starts at \(b)"
+        case .gapAfterSnapshot(let s, let l):
+            return "the log starts at offset \(l), after the end of the latest snapshot (\(s)): offsets are missing"
         }
     }
 }
