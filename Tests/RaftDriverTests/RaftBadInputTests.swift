@@ -67,6 +67,20 @@ import Testing
         #expect(e.partitionError == .fencedLeaderEpoch)
         #expect(try await unchanged())
 
+        cid += 1
+        let fetch = try await client.send(.fetchRequest(FetchRequestData(
+            clusterId: "SomeOtherCluster000000", replicaId: 3, maxWaitMs: 0, maxBytes: 1024, currentLeaderEpoch: 5,
+            fetchOffset: 0, lastFetchedEpoch: 0)), correlationId: cid)
+        guard case .fetchResponse(let f) = fetch else { Issue.record("no Fetch answer"); return }
+        #expect(f.errorCode == .inconsistentClusterId)
+        #expect(try await unchanged())
+
+        // ApiVersions on the controller listener advertises exactly the raft APIs (and itself).
+        cid += 1
+        let versions = try await client.send(ApiVersionsRequest(), version: 3, correlationId: cid) as? ApiVersionsResponse
+        let keys = Set((versions?.apiKeys ?? []).map(\.apiKey))
+        #expect(keys == Set([ApiKey.vote, .beginQuorumEpoch, .endQuorumEpoch, .fetch, .fetchSnapshot, .describeQuorum, .apiVersions].map(\.rawValue)))
+
         // The control: a valid Vote for epoch 6 from an up-to-date voter is granted and persisted first.
         let valid = try #require(try await vote(cluster: id, epoch: 6, candidate: 3))
         #expect(valid.voteGranted)
