@@ -27,6 +27,24 @@ import Testing
         #expect(node.highWatermark == 1)
     }
 
+    /// Every change of the known leader or epoch is reported, also when the election state names the new leader
+    /// before the role changes (a voted node learning the winner, a candidate starting a new epoch).
+    @Test func leaderChangesAreReportedOnEveryTransition() {
+        var node = Harness.node(1)
+        _ = node.handle(.tick, now: 0)
+        let voted = node.handle(Harness.vote(2, epoch: 1), now: 1)
+        #expect(voted.contains(.leaderChanged(LeaderAndEpoch(leaderId: nil, epoch: 1))))
+        let begin = RaftEvent.received(from: 2, RaftEnvelope(correlationId: 8, message: .beginQuorumEpochRequest(
+            BeginQuorumEpochRequestData(clusterId: Harness.clusterId, leaderId: 2, leaderEpoch: 1))))
+        let followed = node.handle(begin, now: 2)
+        #expect(node.roleName == .follower)
+        #expect(followed.contains(.leaderChanged(LeaderAndEpoch(leaderId: 2, epoch: 1))))
+        // Fetch timeout: a candidate of epoch 2, with no leader.
+        let candidate = node.handle(.tick, now: 5_000)
+        #expect(node.roleName == .candidate && node.epoch == 2)
+        #expect(candidate.contains(.leaderChanged(LeaderAndEpoch(leaderId: nil, epoch: 2))))
+    }
+
     @Test func electionTimeoutIsRandomisedWithinOneToTwoTimeouts() {
         var node = Harness.node(1)
         let actions = node.handle(.tick, now: 0)

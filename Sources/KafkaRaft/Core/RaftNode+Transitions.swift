@@ -5,12 +5,16 @@ import KafkaProtocol
 extension RaftNode {
     mutating func setElection(_ new: ElectionState) {
         guard new != election else { return }
+        // The leader and epoch of a non-leader role come from the election state: remember what they were before
+        // this transition, or `setRole` would compare the new state with itself and report no change.
+        if leaderBeforeTransition == nil { leaderBeforeTransition = leaderAndEpoch }
         election = new
         actions.append(.persistElectionState(new))
     }
 
     mutating func setRole(_ new: Role) {
-        let before = leaderAndEpoch
+        let before = leaderBeforeTransition ?? leaderAndEpoch
+        leaderBeforeTransition = nil
         if case .leader = role {
             switch new {
             case .leader: break

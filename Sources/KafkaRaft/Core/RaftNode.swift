@@ -30,6 +30,8 @@ public struct RaftNode: Sendable {
     var now: Int64 = 0
     var actions: [RaftAction] = []
     var flushRequested: Int64
+    /// The leader and epoch before the transition in progress (set by `setElection`, consumed by `setRole`).
+    var leaderBeforeTransition: LeaderAndEpoch?
 
     /// A node restarting from its persisted state: the election state from `quorum-state` (nil when the file
     /// does not exist yet), the durable log, and the latest snapshot with its bytes.

@@ -64,9 +64,8 @@ extension RaftDriver {
             emit(.resignedLeadership(epoch: epoch))
             answerParkedFetches()
         case .leaderChanged:
-            // Reported from the node's state after each step (`reportLeaderChange`): the core leaves this action
-            // out when a voted or unattached node learns the leader (its election state names the leader before
-            // the role changes), so the action alone would miss it.
+            // Reported from the node's state once per step (`reportLeaderChange`): a step may pass through several
+            // leaders and epochs, and subscribers want where it ended.
             break
         case .appendAccepted(let receipt):
             if let c = appender {
