@@ -72,7 +72,8 @@ build() {
     echo "build: FAILED (full log: $log)"; return 1
   fi
   grep -E "Build complete" "$log"
-  if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
+  # Our files' warnings, and those in macro expansions (#expect) whose code is ours.
+  if grep -E "^($PWD/(Sources|Tests)/.*|macro expansion .*)warning:" "$log" | sort -u | grep .; then
     echo "build: warnings in our code (see above)"; return 1
   fi
 }

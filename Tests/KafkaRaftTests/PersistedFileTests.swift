@@ -62,6 +62,6 @@ import Testing
         #expect(try decoded.recordValues() == records)
         #expect(decoded.lastContainedLogTimestamp == 999)
         #expect(SnapshotFile.fileName(id) == "00000000000000000042-0000000003.checkpoint")
-        #expect(throws: SnapshotFile.FileError.self) { try SnapshotFile.decode(try file.batches[0].bytes, id: id) }
+        #expect(throws: SnapshotFile.FileError.self) { try SnapshotFile.decode(file.batches[0].bytes, id: id) }
     }
 }
