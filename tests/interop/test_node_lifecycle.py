@@ -7,7 +7,7 @@ import struct
 import subprocess
 import time
 
-from conftest import BrokerProcess, tributary_bin
+from conftest import BrokerProcess, free_port_pair, tributary_bin
 
 
 def run_tool(*args, cwd=None, timeout=30):
@@ -130,3 +130,31 @@ def test_topic_lifecycle_logged(broker_factory):
     assert "created topic logged-topic with 3 partitions" in text
     assert "topic logged-topic has cleanup.policy=compact" in text
     assert "deleted topic logged-topic" in text
+
+
+def run_server(cwd, *overrides):
+    """`tributary server` with these overrides, run to its exit (a refused start exits at once)."""
+    args = ["server"]
+    for o in overrides:
+        args += ["--override", o]
+    return run_tool(*args, cwd=cwd)
+
+
+def test_three_voter_quorum_refuses_to_start(tmp_path):
+    """Until the Raft quorum exists, a node whose controller.quorum.voters lists other voters must not start as a
+    separate cluster of one (three such nodes used to become three one-node clusters with one cluster id)."""
+    port, controller_port = free_port_pair()
+    data = tmp_path / "data"
+    common = ["controller.listener.names=CONTROLLER", f"log.dirs={data}"]
+    r = run_server(tmp_path, "process.roles=broker,controller", "node.id=1", *common,
+                   f"listeners=PLAINTEXT://localhost:{port},CONTROLLER://localhost:{controller_port}",
+                   f"controller.quorum.voters=1@localhost:{controller_port},2@localhost:1,3@localhost:2")
+    assert r.returncode == 1, r
+    assert "refusing to start" in r.stderr, r.stderr
+    assert "controller.quorum.voters=" in r.stderr and "multi-node quorums are not supported yet" in r.stderr, r.stderr
+    assert not data.exists(), "the refused node formatted its log directory"
+    # A broker-only node would run a private controller: refused too, naming the key.
+    r = run_server(tmp_path, "process.roles=broker", "node.id=2", *common, f"listeners=PLAINTEXT://localhost:{port}",
+                   f"controller.quorum.voters=1@localhost:{controller_port}")
+    assert r.returncode == 1, r
+    assert "process.roles=broker is not supported yet" in r.stderr, r.stderr

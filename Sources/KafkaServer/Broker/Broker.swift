@@ -48,6 +48,8 @@ public final class Broker: Sendable {
         config: BrokerConfig, clusterIdFromEnvironment: String? = nil, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Broker.wallClock
     ) async throws -> Broker {
+        // Before touching any directory: a topology that needs a multi-node quorum is refused, not run alone.
+        if let refusal = config.unsupportedTopology { throw refusal }
         var logger = logger
         logger[metadataKey: "node"] = "\(config.nodeId)"
         let fs = PosixFileSystem()

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import KafkaServer
+
+/// Topologies that load (Kafka accepts them) but that the server refuses until the multi-node quorum exists.
+@Suite struct ConfigTopologyTests {
+    private static func props(_ lines: String...) -> String { lines.joined(separator: "\n") }
+    private static let combined = "process.roles=broker,controller"
+    private static let controller = "controller.listener.names=CONTROLLER"
+    private static let bothListeners = "listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093"
+
+    static let runnable: [String] = [
+        "",  // no configuration: the single-node profile
+        kafkaQuickstartProperties,  // bootstrap servers that are this node's own controller listener
+        props(combined, "node.id=1", bothListeners, controller, "controller.quorum.voters=1@localhost:9093"),
+        props(combined, "node.id=7", bothListeners, controller, "controller.quorum.voters=7@127.0.0.1:9093"),
+    ]
+
+    @Test(arguments: runnable)
+    func aQuorumOfThisNodeAloneStarts(file: String) throws {
+        let config = try loadConfig(file: file.isEmpty ? nil : file).config
+        #expect(config.unsupportedTopology == nil, "\(String(describing: config.unsupportedTopology))")
+    }
+
+    static let refused: [(file: String, expected: [String])] = [
+        (props(combined, "node.id=1", bothListeners, controller,
+               "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
+         ["controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097", "lists voter 2",
+          "multi-node quorums are not supported yet"]),
+        // This node is not even among the voters of a combined node whose quorum is elsewhere.
+        (props(kafkaQuickstartProperties, "controller.quorum.bootstrap.servers=other-host:9093"),
+         ["controller.quorum.bootstrap.servers=other-host:9093", "multi-node quorums", "not supported yet"]),
+        (props("process.roles=broker", "node.id=4", "listeners=PLAINTEXT://:9092", controller,
+               "controller.quorum.voters=1@localhost:9093"),
+         ["process.roles=broker is not supported yet", "controller.quorum.voters", "multi-node quorums"]),
+        (props("process.roles=controller", "node.id=1", "listeners=CONTROLLER://:9093", controller,
+               "controller.quorum.voters=1@localhost:9093"),
+         ["process.roles=controller is not supported yet", "controller.quorum.voters"]),
+    ]
+
+    @Test(arguments: refused)
+    func otherTopologiesAreRefusedByName(file: String, expected: [String]) throws {
+        let config = try loadConfig(file: file).config
+        let refusal = try #require(config.unsupportedTopology)
+        for text in expected { #expect(refusal.description.contains(text), "\(refusal)") }
+    }
+
+    @Test func brokerStartRefusesBeforeTouchingTheDirectories() async throws {
+        let dir = NSTemporaryDirectory() + "tributary-topology-\(UInt64.random(in: 0...UInt64.max))"
+        let config = try loadConfig(overrides: [
+            "process.roles=broker,controller", "node.id=1", "controller.listener.names=CONTROLLER",
+            "listeners=PLAINTEXT://localhost:0,CONTROLLER://localhost:0", "log.dirs=\(dir)",
+            "controller.quorum.voters=1@localhost:19093,2@localhost:19095,3@localhost:19097",
+        ]).config
+        await #expect(throws: ConfigError.self) {
+            _ = try await Broker.start(config: config, logger: Logger(label: "test"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+}
