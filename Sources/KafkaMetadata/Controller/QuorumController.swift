@@ -8,17 +8,26 @@ import KafkaProtocol
 /// 2. append `result.records` to the metadata log as one batch and wait for the commit;
 /// 3. `try controller.replay(record)` for each record, in order; then send `result.response`.
 ///
-/// Commands read `image`, so a driver must replay one command's records before it issues the next (Kafka's
-/// controller achieves the same by applying records speculatively to timeline data structures). A follower or a
+/// Commands read `image`, so a driver must replay one command's records before it issues the next. To put many
+/// commands into one append, a driver replays each command's records into a copy of the controller before running
+/// the next command on that copy, and adopts the copy once the append commits (Kafka's controller does the same
+/// with timeline data structures); `execute(_:context:using:)` runs any `ControllerCommand`. A follower or a
 /// restarting controller builds its image the same way, by replaying the log.
 public struct QuorumController: Sendable {
     /// The image as of the last replayed record.
     public private(set) var image: MetadataImage
     public var configuration: ControllerConfiguration
+    /// Broker heartbeat sessions: the one piece of controller state that is not replayed from the log, because
+    /// it is about time, not metadata (Kafka keeps it out of the log too). Changed by `brokerHeartbeat` and `tick`.
+    public var sessions: BrokerSessions
 
-    public init(image: MetadataImage = MetadataImage(), configuration: ControllerConfiguration = ControllerConfiguration()) {
+    public init(
+        image: MetadataImage = MetadataImage(), configuration: ControllerConfiguration = ControllerConfiguration(),
+        sessionTimeoutMs: Int64 = BrokerSessions.defaultSessionTimeoutMs
+    ) {
         self.image = image
         self.configuration = configuration
+        self.sessions = BrokerSessions(sessionTimeoutMs: sessionTimeoutMs)
     }
 
     /// Applies a committed record.

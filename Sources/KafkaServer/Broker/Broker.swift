@@ -13,13 +13,15 @@ import Glibc
 /// A running node: broker and controller in one process with a metadata quorum of one voter.
 ///
 /// Start-up: format the log directories on first start (meta.properties; the metadata log's bootstrap records),
-/// replay the metadata log, register this node, open the partition logs it leads, then bind the listeners.
+/// replay the metadata log, register this node and heartbeat it unfenced, open the partition logs it leads, then
+/// bind the listeners. Every controller command goes through the `ControllerChannel`.
 public final class Broker: Sendable {
     public let context: BrokerContext
     public let listeners: [KafkaListener]
     let group: MultiThreadedEventLoopGroup
     let logs: LogManager
     let maintenance: Task<Void, Never>
+    let heartbeats: Task<Void, Never>
     let directoryLocks: DirectoryLocks
 
     /// The ports actually bound, by listener name.
@@ -35,12 +37,14 @@ public final class Broker: Sendable {
     }
 
     private init(context: BrokerContext, listeners: [KafkaListener], group: MultiThreadedEventLoopGroup,
-                 logs: LogManager, maintenance: Task<Void, Never>, directoryLocks: DirectoryLocks) {
+                 logs: LogManager, maintenance: Task<Void, Never>, heartbeats: Task<Void, Never>,
+                 directoryLocks: DirectoryLocks) {
         self.context = context
         self.listeners = listeners
         self.group = group
         self.logs = logs
         self.maintenance = maintenance
+        self.heartbeats = heartbeats
         self.directoryLocks = directoryLocks
     }
 
@@ -79,14 +83,11 @@ public final class Broker: Sendable {
         let applier = PartitionApplier(logs: logs, config: config, nodeId: nodeId, clock: clock, logger: logger)
         let metadata = try MetadataDriver(
             directory: config.metadataLogDir + "/__cluster_metadata-0", cache: logs.cache,
-            configuration: controllerConfig, clock: clock, logger: logger,
-            onCommit: { image, records in applier.apply(image, records) })
-        if await metadata.isEmpty {
-            _ = try await metadata.run { c, _ in c.bootstrap() }
-            logger.info("metadata log bootstrapped")
-        }
-        // Register this node; the epoch is the offset of its registration record, as Kafka does.
-        let epoch = await metadata.nextOffset
+            configuration: controllerConfig, sessionTimeoutMs: Int64(config.values.int("broker.session.timeout.ms")),
+            clock: clock, logger: logger, onCommit: { commit in applier.apply(commit.image, commit.records) })
+        if try await metadata.bootstrapIfEmpty() { logger.info("metadata log bootstrapped") }
+        // Register this node through the controller channel, fenced, then heartbeat until unfenced, as a Kafka broker
+        // does with a remote controller; its epoch is the offset of its registration record.
         let endpoints = config.advertisedListeners.map {
             BrokerRegistration.Endpoint(name: $0.name, host: $0.host ?? "localhost", port: UInt16(clamping: $0.port),
                                         securityProtocol: $0.securityProtocol.id)
@@ -96,10 +97,10 @@ public final class Broker: Sendable {
             brokerId: nodeId, incarnationId: KafkaUUID(mostSignificantBits: incarnation.next(), leastSignificantBits: incarnation.next()),
             listeners: endpoints, supportedFeatures: [.init(name: MetadataVersion.featureName, minVersion: 1, maxVersion: MetadataVersion.latestProduction.featureLevel)],
             rack: config.brokerRack, logDirectories: [])
-        let registration = try await metadata.run { c, _ in c.registerBroker(spec, brokerEpoch: epoch, fenced: false) }
-        guard registration.error.isSuccess else { throw registration.error }
-        let unfence = try await metadata.run { c, _ in c.unfenceBroker(nodeId, brokerEpoch: epoch) }
-        if unfence.isFailure { logger.debug("unfence: \(unfence)") }
+        let lifecycle = BrokerLifecycle(
+            controller: metadata, cache: metadata.cache, nodeId: nodeId,
+            intervalMs: Int64(config.values.int("broker.heartbeat.interval.ms")), logger: logger)
+        try await lifecycle.register(spec)
         applier.apply(await metadata.image, [])
 
         let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, replicas: replicas,
@@ -123,16 +124,24 @@ public final class Broker: Sendable {
             logger.info("listening on \(endpoint.name)://\(host):\(listener.port)\(endpoint.name == endpoint.securityProtocol.rawValue ? "" : " (\(endpoint.securityProtocol.rawValue))")")
             bound.append(listener)
         }
+        let heartbeats = Task.detached { await lifecycle.run() }
         let maintenance = Task.detached {
-            // Retention, flush.ms and checkpoints, on the log manager's own schedule.
+            // Retention, flush.ms and checkpoints, on the log manager's own schedule; the controller's clock.
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 badConnections.flush()
                 for (tp, error) in logs.tick(now: clock()) { logger.error("maintenance of \(tp) failed: \(error)") }
+                do {
+                    for id in try await metadata.tick() {
+                        logger.warning("fenced broker \(id): no heartbeat within broker.session.timeout.ms")
+                    }
+                } catch {
+                    logger.error("controller tick failed: \(error)")
+                }
             }
         }
         return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
-                      directoryLocks: directoryLocks)
+                      heartbeats: heartbeats, directoryLocks: directoryLocks)
     }
 
     /// Stops accepting, closes connections, flushes and checkpoints, and writes the clean-shutdown marker so the
@@ -140,6 +149,7 @@ public final class Broker: Sendable {
     public func shutdown() async {
         for l in listeners { await l.close() }
         maintenance.cancel()
+        heartbeats.cancel()
         try? await group.shutdownGracefully()
         do {
             try await context.metadata.close()

@@ -9,7 +9,10 @@ public final class BrokerContext: Sendable {
     public let config: BrokerConfig
     public let nodeId: Int32
     public let clusterId: String
+    /// The in-process controller and metadata log (start-up and shutdown use it; nothing else should).
     public let metadata: MetadataDriver
+    /// The active controller, reached the same way wherever it runs: every controller command goes through it.
+    public let controller: any ControllerChannel
     public let replicas: ReplicaManager
     public let groups: GroupCoordinatorService
     public let transactions: TransactionCoordinatorService
@@ -25,9 +28,10 @@ public final class BrokerContext: Sendable {
         self.nodeId = config.nodeId
         self.clusterId = clusterId
         self.metadata = metadata
+        self.controller = metadata
         self.replicas = replicas
         self.groups = GroupCoordinatorService(
-            replicas: replicas, metadata: metadata, settings: config.groups, clock: clock, logger: logger)
+            replicas: replicas, controller: metadata, cache: metadata.cache, settings: config.groups, clock: clock, logger: logger)
         self.transactions = TransactionCoordinatorService(settings: config.transactions)
         self.clock = clock
         self.logger = logger
@@ -72,7 +76,7 @@ final class ProducerIdSource: Sendable {
         }) { return id }
         let nodeId = context.nodeId
         let epoch = context.image.brokers[nodeId]?.epoch ?? -1
-        let allocated = try await context.metadata.run { c, _ in c.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch) }
+        let allocated = try await context.controller.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch)
         guard allocated.error.isSuccess else { throw allocated.error }
         return block.withLock { b in
             b = (allocated.firstProducerId + 1, allocated.firstProducerId + Int64(allocated.count))

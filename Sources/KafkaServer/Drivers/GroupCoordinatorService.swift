@@ -11,17 +11,19 @@ import Synchronization
 public final class GroupCoordinatorService: Sendable {
     public static let topic = "__consumer_offsets"
     let replicas: ReplicaManager
-    let metadata: MetadataDriver
+    let controller: any ControllerChannel
+    let cache: MetadataCache
     let settings: GroupCoordinatorSettings
     let coordinatorConfig: GroupCoordinatorConfig
     let clock: @Sendable () -> Int64
     let logger: Logger
     private let shards = Mutex<[Int32: GroupShardDriver]>([:])
 
-    init(replicas: ReplicaManager, metadata: MetadataDriver, settings: GroupCoordinatorSettings,
+    init(replicas: ReplicaManager, controller: any ControllerChannel, cache: MetadataCache, settings: GroupCoordinatorSettings,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.replicas = replicas
-        self.metadata = metadata
+        self.controller = controller
+        self.cache = cache
         self.settings = settings
         var c = GroupCoordinatorConfig()
         c.minSessionTimeoutMs = settings.minSessionTimeoutMs
@@ -54,7 +56,7 @@ public final class GroupCoordinatorService: Sendable {
 
     /// Creates `__consumer_offsets` when it does not exist yet; returns its partition count.
     func ensureTopic() async throws -> Int32 {
-        if let t = metadata.cache.image.topic(named: Self.topic) { return Int32(t.partitions.count) }
+        if let t = cache.image.topic(named: Self.topic) { return Int32(t.partitions.count) }
         let spec = CreateTopicSpec(
             name: Self.topic, numPartitions: settings.offsetsTopicNumPartitions,
             replicationFactor: settings.offsetsTopicReplicationFactor,
@@ -63,13 +65,13 @@ public final class GroupCoordinatorService: Sendable {
                 .init(name: "compression.type", value: "producer"),
                 .init(name: "segment.bytes", value: String(settings.offsetsTopicSegmentBytes)),
             ])
-        let results = try await metadata.run { c, rng in c.createTopics([spec], validateOnly: false, using: &rng) }
+        let results = try await controller.createTopics([spec])
         if let r = results.first, r.error.isFailure, r.error.error != .topicAlreadyExists {
             logger.error("cannot create \(Self.topic): \(r.error)")
             throw r.error
         }
         // The creation itself is logged where every topic creation is (PartitionApplier).
-        return Int32(metadata.cache.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.offsetsTopicNumPartitions))
+        return Int32(cache.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.offsetsTopicNumPartitions))
     }
 
     /// The shard driver that coordinates `groupId`.

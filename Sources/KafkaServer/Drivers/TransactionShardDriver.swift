@@ -112,7 +112,7 @@ actor TransactionShardDriver {
         let nodeId = context.nodeId
         let epoch = context.image.brokers[nodeId]?.epoch ?? -1
         do {
-            let block = try await context.metadata.run { c, _ in c.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch) }
+            let block = try await context.controller.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch)
             fetchingIds = false
             if block.error.isSuccess {
                 run(.producerIdsAllocated(block.firstProducerId..<(block.firstProducerId + Int64(block.count))))
@@ -172,7 +172,7 @@ public final class TransactionCoordinatorService: Sendable {
             Self.topic, partitions: settings.stateLogNumPartitions, replicationFactor: settings.stateLogReplicationFactor,
             configs: [("cleanup.policy", "compact"), ("compression.type", "uncompressed"),
                       ("min.insync.replicas", String(settings.stateLogMinIsr)), ("segment.bytes", String(settings.stateLogSegmentBytes))])
-        let results = try await context.metadata.run { c, rng in c.createTopics([spec], validateOnly: false, using: &rng) }
+        let results = try await context.controller.createTopics([spec])
         if let r = results.first, r.error.isFailure, r.error.error != .topicAlreadyExists { throw r.error }
         return Int32(context.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.stateLogNumPartitions))
     }

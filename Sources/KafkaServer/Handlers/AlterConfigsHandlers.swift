@@ -46,7 +46,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
             }
         }
         let validateOnly = req.validateOnly
-        let results = specs.isEmpty ? [] : try await context.metadata.run { c, _ in c.incrementalAlterConfigs(specs, validateOnly: validateOnly) }
+        let results = specs.isEmpty ? [] : try await context.controller.incrementalAlterConfigs(specs, validateOnly: validateOnly)
         var response = IncrementalAlterConfigsResponse()
         for (r, error) in zip(req.resources, AlterConfigsSupport.merge(count: req.resources.count, refused: refused, results: results)) {
             var out = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse()
@@ -77,7 +77,7 @@ struct AlterConfigsHandler: ApiHandler {
             }
         }
         let validateOnly = req.validateOnly
-        let results = specs.isEmpty ? [] : try await context.metadata.run { c, _ in c.alterConfigs(specs, validateOnly: validateOnly) }
+        let results = specs.isEmpty ? [] : try await context.controller.alterConfigs(specs, validateOnly: validateOnly)
         var response = AlterConfigsResponse()
         for (r, error) in zip(req.resources, AlterConfigsSupport.merge(count: req.resources.count, refused: refused, results: results)) {
             var out = AlterConfigsResponse.AlterConfigsResourceResponse()

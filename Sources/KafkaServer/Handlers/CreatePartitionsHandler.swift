@@ -12,7 +12,7 @@ struct CreatePartitionsHandler: ApiHandler {
         let req = request as! CreatePartitionsRequest
         let specs = req.topics.map { CreatePartitionsSpec(name: $0.name, count: $0.count, assignments: $0.assignments?.map(\.brokerIds)) }
         let validateOnly = req.validateOnly
-        let results = try await context.metadata.run { c, rng in c.createPartitions(specs, validateOnly: validateOnly, using: &rng) }
+        let results = try await context.controller.createPartitions(specs, validateOnly: validateOnly)
         var response = CreatePartitionsResponse()
         response.results = results.map { r in
             var out = CreatePartitionsResponse.CreatePartitionsTopicResult()

@@ -20,7 +20,7 @@ struct CreateTopicsHandler: ApiHandler {
                 configs: t.configs.map { .init(name: $0.name, value: $0.value) })
         }
         let validateOnly = req.validateOnly
-        let results = try await context.metadata.run { c, rng in c.createTopics(specs, validateOnly: validateOnly, using: &rng) }
+        let results = try await context.controller.createTopics(specs, validateOnly: validateOnly)
         var response = CreateTopicsResponse()
         response.topics = results.map { r in
             var t = CreateTopicsResponse.CreatableTopicResult()

@@ -16,7 +16,7 @@ struct DeleteTopicsHandler: ApiHandler {
             ? req.topics.map { DeleteTopicSpec(name: $0.name, topicId: $0.topicId) }
             : req.topicNames.map { .named($0) }
         let version = rc.apiVersion
-        let results = try await context.metadata.run { c, _ in c.deleteTopics(specs, apiVersion: version) }
+        let results = try await context.controller.deleteTopics(specs, apiVersion: version)
         var response = DeleteTopicsResponse()
         response.responses = results.map { r in
             var d = DeleteTopicsResponse.DeletableTopicResult()

@@ -55,7 +55,7 @@ struct MetadataHandler: ApiHandler {
         var createErrors: [String: KafkaError] = [:]
         if allowAuto && !missing.isEmpty {
             let specs = Array(Set(missing)).sorted().map { CreateTopicSpec(name: $0) }
-            let results = try await context.metadata.run { c, rng in c.createTopics(specs, validateOnly: false, using: &rng) }
+            let results = try await context.controller.createTopics(specs)
             for r in results where r.error.isFailure && r.error.error != .topicAlreadyExists { createErrors[r.name] = r.error.error }
             image = context.image
         }
