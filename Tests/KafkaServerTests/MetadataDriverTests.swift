@@ -12,8 +12,8 @@ import Testing
 @Suite struct MetadataDriverTests {
     /// Every commit the driver reported.
     final class Commits: Sendable {
-        let list = Mutex<[MetadataCommit]>([])
-        var last: MetadataCommit? { list.withLock { $0.last } }
+        let list = Mutex<[MetadataDelta]>([])
+        var last: MetadataDelta? { list.withLock { $0.last } }
     }
 
     static func open(_ dir: String, commits: Commits? = nil) throws -> MetadataDriver {
@@ -76,8 +76,8 @@ import Testing
         #expect(zero.sorted { $0.code < $1.code } == [KafkaError.none, KafkaError.topicAlreadyExists])
         #expect(replies.filter { $0.1.error.isSuccess }.count == 20)
         let last = try #require(commits.last)
-        #expect(last.records.count == 20 * 3)  // TopicRecord and two PartitionRecords each
-        #expect(last.image.topicsById.count == 20 && last.previous.topicsById.isEmpty)
+        #expect(last.recordCount == 20 * 3)  // TopicRecord and two PartitionRecords each
+        #expect(last.image.topicsById.count == 20 && last.createdTopics.count == 20 && last.partitionChanges.count == 40)
 
         // The log replays to the same image.
         let image = await driver.image

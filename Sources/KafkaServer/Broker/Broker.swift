@@ -4,7 +4,6 @@ import KafkaStorage
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -84,7 +83,7 @@ public final class Broker: Sendable {
         let metadata = try MetadataDriver(
             directory: config.metadataLogDir + "/__cluster_metadata-0", cache: logs.cache,
             configuration: controllerConfig, sessionTimeoutMs: Int64(config.values.int("broker.session.timeout.ms")),
-            clock: clock, logger: logger, onCommit: { commit in applier.apply(commit.image, commit.records) })
+            clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
         if try await metadata.bootstrapIfEmpty() { logger.info("metadata log bootstrapped") }
         // Register this node through the controller channel, fenced, then heartbeat until unfenced, as a Kafka broker
         // does with a remote controller; its epoch is the offset of its registration record.
@@ -101,7 +100,8 @@ public final class Broker: Sendable {
             controller: metadata, cache: metadata.cache, nodeId: nodeId,
             intervalMs: Int64(config.values.int("broker.heartbeat.interval.ms")), logger: logger)
         try await lifecycle.register(spec)
-        applier.apply(await metadata.image, [])
+        // Every partition this node hosts, not only those the start-up commits touched.
+        applier.apply(MetadataDelta(from: MetadataImage(), to: await metadata.image), initialLoad: true)
 
         let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, replicas: replicas,
                                     clock: clock, logger: logger)
@@ -160,95 +160,6 @@ public final class Broker: Sendable {
         // Last: until the files are closed no other process may open these directories.
         directoryLocks.release()
         context.logger.info("shut down cleanly")
-    }
-}
-
-/// Keeps the partition logs in step with the metadata: a log for every partition this node hosts, none for
-/// deleted topics (Kafka's broker-side metadata publisher).
-final class PartitionApplier: Sendable {
-    let logs: LogManager
-    let config: BrokerConfig
-    let nodeId: Int32
-    let clock: @Sendable () -> Int64
-    let logger: Logger
-
-    init(logs: LogManager, config: BrokerConfig, nodeId: Int32, clock: @escaping @Sendable () -> Int64, logger: Logger) {
-        self.logs = logs
-        self.config = config
-        self.nodeId = nodeId
-        self.clock = clock
-        self.logger = logger
-    }
-
-    /// Topic names by id as of the last apply, to name a topic whose removal is being applied.
-    private let names = Mutex<[KafkaUUID: String]>([:])
-
-    func apply(_ image: MetadataImage, _ records: [MetadataRecord]) {
-        logChanges(image, records)
-        let now = clock()
-        var wanted: Set<TopicPartition> = []
-        for topic in image.topicsById.values {
-            let overrides = image.topicConfigs(topic.name)
-            let settings = (try? config.topicDefaults.applying(overrides: overrides)) ?? config.topicDefaults
-            let logConfig = settings.logConfig(producerIdExpirationMs: Int64(config.transactions.producerIdExpirationMs))
-            for p in topic.partitions.values where p.replicas.contains(nodeId) {
-                let tp = TopicPartition(topic.name, p.partitionId)
-                wanted.insert(tp)
-                do {
-                    if try logs.log(tp, now: now) == nil {
-                        _ = try logs.createLog(tp, config: logConfig, topicId: topic.id, now: now)
-                    }
-                } catch {
-                    logger.error("cannot open the log of \(tp): \(error)")
-                }
-            }
-        }
-        // Logs are deleted only when a topic deletion is committed: a log on disk that the image does not know at
-        // start-up is left alone (Kafka would mark it stray), so a lost metadata log never deletes data.
-        let deletion = records.contains { if case .removeTopic = $0 { return true } else { return false } }
-        guard deletion else { return }
-        for tp in logs.partitions where !wanted.contains(tp) && !tp.topic.hasPrefix("__cluster_metadata") {
-            do {
-                try logs.deleteLog(tp)
-                logger.info("deleted the log of \(tp)")
-            } catch {
-                logger.error("cannot delete the log of \(tp): \(error)")
-            }
-        }
-    }
-}
-
-extension PartitionApplier {
-    /// Topic creation and deletion at info, as Kafka's controller logs them, and a warning for compacted topics
-    /// until the log cleaner exists.
-    fileprivate func logChanges(_ image: MetadataImage, _ records: [MetadataRecord]) {
-        let previous = names.withLock { n in
-            defer { n = image.topicsById.mapValues(\.name) }
-            return n
-        }
-        for record in records {
-            switch record {
-            case .topic(let r, _):
-                let partitions = image.topicsById[r.topicId]?.partitions.count ?? 0
-                logger.info("created topic \(r.name) with \(partitions) partition\(partitions == 1 ? "" : "s") (topic id \(r.topicId.base64))")
-                warnIfCompacted(r.name, image.topicConfigs(r.name)["cleanup.policy"])
-            case .removeTopic(let r, _):
-                logger.info("deleted topic \(previous[r.topicId] ?? r.topicId.base64)")
-            case .config(let r, _) where r.resourceType == 2 && r.name == "cleanup.policy":
-                // A topic's own creation logs its policy above; this is a later AlterConfigs.
-                if !records.contains(where: { if case .topic(let t, _) = $0 { return t.name == r.resourceName } else { return false } }) {
-                    warnIfCompacted(r.resourceName, r.value)
-                }
-            default:
-                break
-            }
-        }
-    }
-
-    private func warnIfCompacted(_ topic: String, _ policy: String?) {
-        let effective = policy ?? config.topicDefaults.values["cleanup.policy"].map { "\($0)" } ?? "delete"
-        guard effective.contains("compact") else { return }
-        logger.warning("topic \(topic) has cleanup.policy=\(effective), but log compaction is not implemented yet: its records are kept until time or size retention removes them (if the policy has delete), never compacted")
     }
 }
 

@@ -31,8 +31,8 @@ public actor MetadataDriver: ControllerChannel {
     public nonisolated let cache: MetadataCache
     private let logger: Logger
     private let clock: @Sendable () -> Int64
-    /// Called after each commit, on the actor (the broker creates and deletes partition logs).
-    private let onCommit: @Sendable (MetadataCommit) -> Void
+    /// Called after each commit with what it changed, on the actor (the broker creates and deletes partition logs).
+    private let onCommit: @Sendable (MetadataDelta) -> Void
     private var pending: [Pending] = []
     private var draining = false
     /// Test hook: while held, commands queue up and nothing is appended.
@@ -50,7 +50,7 @@ public actor MetadataDriver: ControllerChannel {
         directory: String, cache fileCache: FileHandleCache, configuration: ControllerConfiguration,
         sessionTimeoutMs: Int64 = BrokerSessions.defaultSessionTimeoutMs,
         clock: @escaping @Sendable () -> Int64, logger: Logger,
-        onCommit: @escaping @Sendable (MetadataCommit) -> Void
+        onCommit: @escaping @Sendable (MetadataDelta) -> Void
     ) throws {
         let now = clock()
         var config = LogConfig()
@@ -245,13 +245,6 @@ extension MetadataDriver {
         let previous = controller.image
         controller = next
         cache.publish(controller.image, offset: log.logEndOffset - 1)
-        onCommit(MetadataCommit(previous: previous, image: controller.image, records: records))
+        onCommit(MetadataDelta(previous: previous, image: controller.image, records: records))
     }
-}
-
-/// One commit as the broker side sees it: the image before, the image after and the records between them.
-public struct MetadataCommit: Sendable {
-    public var previous: MetadataImage
-    public var image: MetadataImage
-    public var records: [MetadataRecord]
 }
