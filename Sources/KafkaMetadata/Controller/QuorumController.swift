@@ -18,7 +18,8 @@ public struct QuorumController: Sendable {
     public private(set) var image: MetadataImage
     public var configuration: ControllerConfiguration
     /// Broker heartbeat sessions: the one piece of controller state that is not replayed from the log, because
-    /// it is about time, not metadata (Kafka keeps it out of the log too). Changed by `brokerHeartbeat` and `tick`.
+    /// it is about time, not metadata (Kafka keeps it out of the log too). Changed by registrations, `brokerHeartbeat`
+    /// and `tick`; a driver may replace it (a controller that becomes active starts every session afresh).
     public var sessions: BrokerSessions
 
     public init(
