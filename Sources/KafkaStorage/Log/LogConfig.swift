@@ -18,6 +18,18 @@ public struct LogConfig: Sendable, Hashable {
     public var flushMs: Int64?
     /// `producer.id.expiration.ms` (1 day).
     public var producerIdExpirationMs: Int64 = 86_400_000
+    /// `cleanup.policy` contains `compact`: the log cleaner keeps only the last record of each key.
+    public var compact = false
+    /// `cleanup.policy` contains `delete` (the default): retention by time and size applies.
+    public var delete = true
+    /// `min.cleanable.dirty.ratio` (0.5): clean when dirty bytes / (clean + dirty bytes) exceeds it.
+    public var minCleanableDirtyRatio = 0.5
+    /// `min.compaction.lag.ms` (0): a record stays uncompacted at least this long.
+    public var minCompactionLagMs: Int64 = 0
+    /// `max.compaction.lag.ms` (Long.MAX): a dirty record older than this makes the log cleanable whatever its ratio.
+    public var maxCompactionLagMs: Int64 = .max
+    /// `delete.retention.ms` (1 day): how long tombstones and transaction markers outlive their first cleaning.
+    public var deleteRetentionMs: Int64 = 86_400_000
 
     public init() {}
 }

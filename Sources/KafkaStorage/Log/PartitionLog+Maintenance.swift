@@ -120,8 +120,9 @@ extension PartitionLog {
     @discardableResult
     public func applyRetention(now: Int64, retentionMs: Int64?? = nil, retentionBytes: Int64?? = nil) throws -> Int {
         try ensureWritable()
-        return try deleteOldSegments(now: now, retentionMs: retentionMs ?? config.retentionMs,
-                                     retentionBytes: retentionBytes ?? config.retentionBytes)
+        // A compact-only log keeps its segments (Kafka applies time and size retention only with `delete`).
+        return try deleteOldSegments(now: now, retentionMs: retentionMs ?? (config.delete ? config.retentionMs : nil),
+                                     retentionBytes: retentionBytes ?? (config.delete ? config.retentionBytes : nil))
     }
 
     private func deleteOldSegments(now: Int64, retentionMs: Int64?, retentionBytes: Int64?) throws -> Int {
@@ -160,6 +161,7 @@ extension PartitionLog {
     /// Flushes everything (indexes included), writes a producer snapshot at the log end and releases cached
     /// handles. After `close` the object must not be used; reopen with `cleanShutdown: true`.
     public func close(now: Int64) throws {
+        isClosed = true
         guard failure == nil else {
             cache.invalidate(prefix: directory + "/")
             return

@@ -7,11 +7,15 @@ extension PartitionLog {
         public var recoveryPoint: Int64?
         public var logStartOffset: Int64?
         public var highWatermark: Int64?
+        /// `cleaner-offset-checkpoint`: set once the cleaner has worked on the log.
+        public var cleanerOffset: Int64?
 
-        public init(recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, highWatermark: Int64? = nil) {
+        public init(recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, highWatermark: Int64? = nil,
+                    cleanerOffset: Int64? = nil) {
             self.recoveryPoint = recoveryPoint
             self.logStartOffset = logStartOffset
             self.highWatermark = highWatermark
+            self.cleanerOffset = cleanerOffset
         }
     }
 
@@ -32,6 +36,7 @@ extension PartitionLog {
             try fs.createDirectory(directory)
             try fs.syncDirectory(FilePath.parent(of: directory))
         }
+        try completeInterruptedSwaps(directory: directory, fileSystem: fs)
         var logOffsets: [Int64] = []
         var snapshotOffsets: [Int64] = []
         var others: [(Int64, String)] = []
@@ -76,6 +81,8 @@ extension PartitionLog {
                                segments: segments, logStartOffset: segments[0].baseOffset,
                                logEndOffset: segments[0].baseOffset, now: now)
         if created { log.directoryDirty = true }
+        // Cleaned segments end where their last kept batch ends: gaps between segments are expected there.
+        log.mayHaveGaps = config.compact || checkpoints.cleanerOffset != nil
         try log.load(checkpoints: checkpoints, cleanShutdown: cleanShutdown, snapshotOffsets: snapshotOffsets.sorted())
         return log
     }
@@ -197,9 +204,8 @@ extension PartitionLog {
             segment.cachedLargestTimestamp = nil
             cache.invalidate(prefix: segment.path("."))
             // A segment that ends before the next one starts lost its tail (unsynced writes): whatever follows
-            // the hole cannot be served either. (Compaction, which can leave such gaps, is not implemented; when
-            // it is, this check must exempt compacted logs.)
-            let endsEarly = index < segments.count - 1 && (builder.nextOffset ?? segment.baseOffset) < segments[index + 1].baseOffset
+            // the hole cannot be served either. Compacted logs are exempt: cleaning leaves such gaps.
+            let endsEarly = !mayHaveGaps && index < segments.count - 1 && (builder.nextOffset ?? segment.baseOffset) < segments[index + 1].baseOffset
             if (validation.truncated || endsEarly), index < segments.count - 1 {
                 // Everything after the first bad batch goes.
                 for later in segments[(index + 1)...] {
@@ -218,5 +224,54 @@ extension PartitionLog {
             index += 1
         }
         producerState.mapEndOffset = activeSegment.active?.nextOffset ?? activeSegment.baseOffset
+    }
+}
+
+extension PartitionLog {
+    /// Finishes or undoes a segment swap the cleaner was doing when the process stopped (Kafka's LogLoader rules,
+    /// made exact by the order `replaceSegments` keeps). `.cleaned` files are an unfinished rewrite and go. A
+    /// `<base>.log.swap` is a complete, durable replacement (renamed from `.cleaned` last, then fsynced): every
+    /// other segment whose base offset falls in its range `[base, end)` is deleted, and so are `<base>`'s own files
+    /// while the old `<base>.log` is still there (once it is gone, the files with normal names are the new ones
+    /// already renamed); then the `.swap` files take the normal names. An index `.swap` without a `.log.swap`
+    /// is from before that point (the log is renamed last) and goes.
+    static func completeInterruptedSwaps(directory: String, fileSystem fs: any FileSystem) throws {
+        let names = try fs.listDirectory(directory)
+        let cleaned = names.filter { $0.hasSuffix(LogFileNames.cleanedSuffix) }
+        for name in cleaned { try fs.remove(FilePath.join(directory, name)) }
+        let swaps = names.filter { $0.hasSuffix(LogFileNames.swapSuffix) }
+        guard !swaps.isEmpty else {
+            if !cleaned.isEmpty { try fs.syncDirectory(directory) }
+            return
+        }
+        let logSwap = LogFileNames.logSuffix + LogFileNames.swapSuffix
+        var completing = Set<Int64>()
+        for name in swaps where name.hasSuffix(logSwap) {
+            guard let (base, _) = LogFileNames.parse(name) else { continue }
+            let file = try fs.open(FilePath.join(directory, name), mode: .readOnly)
+            var end = base + 1
+            try SegmentScanner.forEachHeader(in: file, from: 0, to: try file.size()) { batch in
+                end = max(end, batch.nextOffset)
+                return true
+            }
+            let oldLogPresent = names.contains(LogFileNames.fileName(base, LogFileNames.logSuffix))
+            for other in names {
+                guard let (offset, suffix) = LogFileNames.parse(other), offset >= base, offset < end,
+                      LogFileNames.segmentSuffixes.contains(suffix), offset != base || oldLogPresent else { continue }
+                try fs.remove(FilePath.join(directory, other))
+            }
+            completing.insert(base)
+        }
+        if !completing.isEmpty { try fs.syncDirectory(directory) }
+        // Indexes before the log, as replaceSegments renames them.
+        for name in swaps.sorted(by: { !$0.hasSuffix(logSwap) && $1.hasSuffix(logSwap) }) {
+            if let (base, _) = LogFileNames.parse(name), completing.contains(base) {
+                try fs.rename(FilePath.join(directory, name),
+                              to: FilePath.join(directory, String(name.dropLast(LogFileNames.swapSuffix.count))))
+            } else {
+                try fs.remove(FilePath.join(directory, name))
+            }
+        }
+        try fs.syncDirectory(directory)
     }
 }

@@ -43,6 +43,10 @@ public final class PartitionLog {
     var firstUnflushedAppend: Int64?
     /// Segment files were created or removed since the directory was last fsynced.
     var directoryDirty = false
+    /// Set by `close` and when the partition is deleted: a cleaner holding this instance must not swap into it.
+    public internal(set) var isClosed = false
+    /// Whether gaps between segments are legitimate (the log is or was compacted), so recovery keeps them.
+    var mayHaveGaps = false
     /// Time of the last append or read, for idle-partition handling.
     public internal(set) var lastUsed: Int64
 

@@ -35,6 +35,8 @@ public final class LogManager: Sendable {
         /// The partition's files are consistent without recovery (clean start, or closed by us).
         var clean: Bool
         var checkpoints: PartitionLog.Checkpoints
+        /// The earliest future delete horizon the cleaner left in the log (KIP-534), nil when none or unknown.
+        var pendingDeleteHorizon: Int64?
     }
 
     struct State {
@@ -42,6 +44,10 @@ public final class LogManager: Sendable {
         var lastRetention: Int64
         var lastCheckpoint: Int64
         var closed = false
+        /// Partitions a cleaner is working on, and whether it was asked to stop.
+        var cleaning: [TopicPartition: Bool] = [:]
+        /// Partitions whose cleaning failed with an I/O or format error (Kafka's uncleanable partitions).
+        var uncleanable: Set<TopicPartition> = []
     }
 
     public let configuration: Configuration
@@ -50,7 +56,7 @@ public final class LogManager: Sendable {
     public let metaProperties: [MetaProperties?]
     /// Whether each log directory had the clean-shutdown marker at start.
     public let cleanShutdown: [Bool]
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     public var fileSystem: any FileSystem { cache.fileSystem }
 
@@ -73,10 +79,12 @@ public final class LogManager: Sendable {
             let recovery = try OffsetCheckpointFile.read(FilePath.join(dir, OffsetCheckpointFile.recoveryPoint), fileSystem: fileSystem)
             let starts = try OffsetCheckpointFile.read(FilePath.join(dir, OffsetCheckpointFile.logStartOffset), fileSystem: fileSystem)
             let watermarks = try OffsetCheckpointFile.read(FilePath.join(dir, OffsetCheckpointFile.replicationOffset), fileSystem: fileSystem)
+            let cleaned = try OffsetCheckpointFile.read(FilePath.join(dir, OffsetCheckpointFile.cleanerOffset), fileSystem: fileSystem)
             for name in try fileSystem.listDirectory(dir) where fileSystem.isDirectory(FilePath.join(dir, name)) {
                 guard let tp = TopicPartition(directoryName: name) else { continue }
                 slots[tp] = Slot(directoryIndex: index, handle: nil, config: configuration.defaultConfig, clean: clean,
-                                 checkpoints: .init(recoveryPoint: recovery[tp], logStartOffset: starts[tp], highWatermark: watermarks[tp]))
+                                 checkpoints: .init(recoveryPoint: recovery[tp], logStartOffset: starts[tp], highWatermark: watermarks[tp],
+                                                   cleanerOffset: cleaned[tp]))
             }
             if clean {
                 try fileSystem.remove(marker)
@@ -138,8 +146,10 @@ public final class LogManager: Sendable {
 
     /// Deletes a partition's directory and forgets it.
     public func deleteLog(_ topicPartition: TopicPartition) throws {
+        waitForCleaner(topicPartition)
         try state.withLock { state in
             guard let slot = state.slots.removeValue(forKey: topicPartition) else { return }
+            try slot.handle?.withLog { $0.isClosed = true }
             let path = directoryPath(slot.directoryIndex, topicPartition)
             cache.invalidate(prefix: path + "/")
             try fileSystem.removeRecursively(path)
@@ -186,7 +196,7 @@ public final class LogManager: Sendable {
                 guard let handle = slot.handle else { continue }
                 let current = try handle.withLog { log in
                     PartitionLog.Checkpoints(recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset,
-                                             highWatermark: log.highWatermark)
+                                             highWatermark: log.highWatermark, cleanerOffset: slot.checkpoints.cleanerOffset)
                 }
                 state.slots[tp]!.checkpoints = current
             }
@@ -196,7 +206,9 @@ public final class LogManager: Sendable {
             var recovery: [TopicPartition: Int64] = [:]
             var starts: [TopicPartition: Int64] = [:]
             var watermarks: [TopicPartition: Int64] = [:]
+            var cleaned: [TopicPartition: Int64] = [:]
             for (tp, slot) in slots where slot.directoryIndex == index {
+                if let value = slot.checkpoints.cleanerOffset { cleaned[tp] = value }
                 if let value = slot.checkpoints.recoveryPoint { recovery[tp] = value }
                 if let value = slot.checkpoints.logStartOffset, value > 0 { starts[tp] = value }
                 if let value = slot.checkpoints.highWatermark { watermarks[tp] = value }
@@ -204,6 +216,9 @@ public final class LogManager: Sendable {
             try OffsetCheckpointFile.write(recovery, to: FilePath.join(dir, OffsetCheckpointFile.recoveryPoint), fileSystem: fileSystem)
             try OffsetCheckpointFile.write(starts, to: FilePath.join(dir, OffsetCheckpointFile.logStartOffset), fileSystem: fileSystem)
             try OffsetCheckpointFile.write(watermarks, to: FilePath.join(dir, OffsetCheckpointFile.replicationOffset), fileSystem: fileSystem)
+            if !cleaned.isEmpty || fileSystem.exists(FilePath.join(dir, OffsetCheckpointFile.cleanerOffset)) {
+                try OffsetCheckpointFile.write(cleaned, to: FilePath.join(dir, OffsetCheckpointFile.cleanerOffset), fileSystem: fileSystem)
+            }
         }
     }
 
@@ -215,10 +230,13 @@ public final class LogManager: Sendable {
             var closed = 0
             for (tp, slot) in state.slots {
                 guard let handle = slot.handle else { continue }
+                // A log being cleaned stays open (the cleaner swaps segments into this instance).
+                guard state.cleaning[tp] == nil else { continue }
                 let result: PartitionLog.Checkpoints? = try handle.withLog { log in
                     guard now - log.lastUsed >= idleMs, !log.hasFailed else { return nil }
                     try log.close(now: now)
-                    return .init(recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark)
+                    return .init(recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset,
+                                 highWatermark: log.highWatermark, cleanerOffset: slot.checkpoints.cleanerOffset)
                 }
                 if let result {
                     state.slots[tp]!.handle = nil
@@ -245,7 +263,8 @@ public final class LogManager: Sendable {
                     if log.hasFailed { throw StorageError.logFailed("\(tp)") }
                     try log.close(now: now)
                     return PartitionLog.Checkpoints(recoveryPoint: log.recoveryPoint, logStartOffset: log.logStartOffset,
-                                                    highWatermark: log.highWatermark)
+                                                    highWatermark: log.highWatermark,
+                                                    cleanerOffset: slot.checkpoints.cleanerOffset)
                 }
                 state.withLock {
                     $0.slots[tp]?.checkpoints = result

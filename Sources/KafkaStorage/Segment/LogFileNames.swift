@@ -6,8 +6,14 @@ public enum LogFileNames {
     public static let timeIndexSuffix = ".timeindex"
     public static let transactionIndexSuffix = ".txnindex"
     public static let snapshotSuffix = ".snapshot"
-    /// Suffixes of files Kafka leaves mid-operation (cleaning, swapping, asynchronous deletion); we remove them
-    /// on open because we never create them and their operation cannot be resumed from them alone.
+    /// Appended to a segment file name while the cleaner writes its replacement.
+    public static let cleanedSuffix = ".cleaned"
+    /// Appended to a cleaned segment's file names once it is complete and durable: recovery finishes the swap.
+    public static let swapSuffix = ".swap"
+    /// The files of one segment.
+    public static let segmentSuffixes = [logSuffix, indexSuffix, timeIndexSuffix, transactionIndexSuffix]
+    /// Suffixes of files left mid-operation (cleaning, swapping, asynchronous deletion, atomic writes). Open first
+    /// finishes or undoes an interrupted cleaner swap (`.cleaned`, `.swap`), then removes whatever is left.
     public static let transientSuffixes = [".deleted", ".cleaned", ".swap", ".tmp"]
 
     /// `offset` as 20 zero-padded digits.

@@ -274,11 +274,11 @@ public final class LogSegment {
         return timestamp > 0 ? timestamp : try fileSystem.modificationTime(logPath)
     }
 
-    /// Removes the segment's files.
+    /// Removes the segment's files, the `.log` last (an interrupted cleaner swap relies on it: see
+    /// `PartitionLog.completeInterruptedSwaps`).
     func delete() throws {
         cache.invalidate(prefix: path("."))
-        for suffix in [LogFileNames.logSuffix, LogFileNames.indexSuffix, LogFileNames.timeIndexSuffix,
-                       LogFileNames.transactionIndexSuffix] where fileSystem.exists(path(suffix)) {
+        for suffix in LogFileNames.segmentSuffixes.reversed() where fileSystem.exists(path(suffix)) {
             try fileSystem.remove(path(suffix))
         }
     }
