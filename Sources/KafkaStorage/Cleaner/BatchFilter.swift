@@ -86,7 +86,7 @@ struct BatchFilter {
             // The producer's last data batch stays, empty, so that its epoch and sequence survive (BatchRetention
             // RETAIN_EMPTY); any other emptied batch goes.
             if summary.producerId >= 0, lastDataOffsets[summary.producerId] == summary.lastOffset {
-                outcome.decision = .replace(try emptyBatch(header))
+                outcome.decision = summary.recordsCount == 0 ? .keep : .replace(try emptyBatch(header))
             } else {
                 outcome.decision = .drop
             }

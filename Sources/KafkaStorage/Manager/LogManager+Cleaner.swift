@@ -99,7 +99,7 @@ extension LogManager {
     /// Changes the settings of a partition (a topic's config changed): the open log and the cleaner see them.
     public func updateConfig(_ topicPartition: TopicPartition, _ config: LogConfig) throws {
         let handle: PartitionHandle? = state.withLock { state in
-            guard state.slots[topicPartition] != nil else { return nil }
+            guard let slot = state.slots[topicPartition], slot.config != config else { return nil }
             state.slots[topicPartition]!.config = config
             return state.slots[topicPartition]!.handle
         }
