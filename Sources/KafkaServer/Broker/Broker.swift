@@ -22,6 +22,7 @@ public final class Broker: Sendable {
     let maintenance: Task<Void, Never>
     let heartbeats: Task<Void, Never>
     let directoryLocks: DirectoryLocks
+    let cleaner: LogCleanerService?
 
     /// The ports actually bound, by listener name.
     public var boundPorts: [String: Int] {
@@ -37,7 +38,7 @@ public final class Broker: Sendable {
 
     private init(context: BrokerContext, listeners: [KafkaListener], group: MultiThreadedEventLoopGroup,
                  logs: LogManager, maintenance: Task<Void, Never>, heartbeats: Task<Void, Never>,
-                 directoryLocks: DirectoryLocks) {
+                 directoryLocks: DirectoryLocks, cleaner: LogCleanerService?) {
         self.context = context
         self.listeners = listeners
         self.group = group
@@ -45,6 +46,7 @@ public final class Broker: Sendable {
         self.maintenance = maintenance
         self.heartbeats = heartbeats
         self.directoryLocks = directoryLocks
+        self.cleaner = cleaner
     }
 
     public static func start(
@@ -140,8 +142,12 @@ public final class Broker: Sendable {
                 }
             }
         }
+        // Compaction runs on its own threads, never on the event loops (log.cleaner.enable).
+        let cleaner = config.replication.logCleanerEnable
+            ? LogCleanerService(logs: logs, settings: LogCleanerService.settings(config), clock: clock, logger: logger) : nil
+        cleaner?.start()
         return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
-                      heartbeats: heartbeats, directoryLocks: directoryLocks)
+                      heartbeats: heartbeats, directoryLocks: directoryLocks, cleaner: cleaner)
     }
 
     /// Stops accepting, closes connections, flushes and checkpoints, and writes the clean-shutdown marker so the
@@ -150,6 +156,7 @@ public final class Broker: Sendable {
         for l in listeners { await l.close() }
         maintenance.cancel()
         heartbeats.cancel()
+        cleaner?.stop()
         try? await group.shutdownGracefully()
         do {
             try await context.metadata.close()

@@ -143,6 +143,16 @@ public struct ReplicationSettings: Sendable, Equatable {
     public var logFlushOffsetCheckpointIntervalMs: Int32
     public var logCleanerEnable: Bool
     public var logCleanerThreads: Int32
+    /// `log.cleaner.dedupe.buffer.size`: offset-map memory of all cleaner threads together.
+    public var logCleanerDedupeBufferSize: Int64
+    /// `log.cleaner.io.buffer.size`.
+    public var logCleanerIOBufferSize: Int32
+    /// `log.cleaner.io.buffer.load.factor`.
+    public var logCleanerIOBufferLoadFactor: Double
+    /// `log.cleaner.io.max.bytes.per.second`.
+    public var logCleanerIOMaxBytesPerSecond: Double
+    /// `log.cleaner.backoff.ms`.
+    public var logCleanerBackoffMs: Int64
 
     init(_ v: ConfigValues) {
         replicaLagTimeMaxMs = v.long("replica.lag.time.max.ms")
@@ -158,5 +168,10 @@ public struct ReplicationSettings: Sendable, Equatable {
         logFlushOffsetCheckpointIntervalMs = v.int("log.flush.offset.checkpoint.interval.ms")
         logCleanerEnable = v.bool("log.cleaner.enable")
         logCleanerThreads = v.int("log.cleaner.threads")
+        logCleanerDedupeBufferSize = v.long("log.cleaner.dedupe.buffer.size")
+        logCleanerIOBufferSize = v.int("log.cleaner.io.buffer.size")
+        logCleanerIOBufferLoadFactor = v.double("log.cleaner.io.buffer.load.factor")
+        logCleanerIOMaxBytesPerSecond = v.double("log.cleaner.io.max.bytes.per.second")
+        logCleanerBackoffMs = v.long("log.cleaner.backoff.ms")
     }
 }

@@ -14,6 +14,12 @@ extension TopicConfigDefaults {
         config.flushMessages = flushMessages == Int64.max ? nil : flushMessages
         config.flushMs = flushMs == Int64.max ? nil : flushMs
         config.producerIdExpirationMs = producerIdExpirationMs
+        config.compact = compacts
+        config.delete = deletes
+        config.minCleanableDirtyRatio = minCleanableDirtyRatio
+        config.minCompactionLagMs = minCompactionLagMs
+        config.maxCompactionLagMs = maxCompactionLagMs
+        config.deleteRetentionMs = deleteRetentionMs
         return config
     }
 }
