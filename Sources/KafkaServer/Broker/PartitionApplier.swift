@@ -60,6 +60,22 @@ final class PartitionApplier: Sendable {
                 logger.error("cannot open the log of \(tp): \(error)")
             }
         }
+        // Logs found on disk at start, and topics whose configs changed (AlterConfigs): the cleaner and retention
+        // follow the topic's current settings, not the ones the log was opened with.
+        let refresh = initialLoad ? Set(delta.image.topicsById.values.map(\.name)) : Set(delta.changedTopicConfigs.keys)
+        for name in refresh.sorted() {
+            guard let topic = delta.image.topic(named: name) else { continue }
+            let settings = logConfig(delta.image.topicConfigs(name))
+            for p in topic.partitions.values where p.replicas.contains(nodeId) {
+                let tp = TopicPartition(name, p.partitionId)
+                do {
+                    guard try logs.log(tp, now: now) != nil else { continue }
+                    try logs.updateConfig(tp, settings)
+                } catch {
+                    logger.error("cannot apply the settings of \(tp): \(error)")
+                }
+            }
+        }
     }
 
     private func logConfig(_ overrides: [String: String]) -> LogConfig {
