@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print figures (build with -c release for meaningful numbers).",
-        subcommands: [ProtocolBench.self, StorageBench.self, CoordinatorBench.self]
+        subcommands: [ProtocolBench.self, StorageBench.self, CoordinatorBench.self, CleanerBench.self]
     )
 
     struct CoordinatorBench: ParsableCommand {

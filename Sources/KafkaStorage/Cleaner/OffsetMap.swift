@@ -37,7 +37,7 @@ public struct OffsetMap: Sendable {
 
     /// Forgets every entry, keeping the memory.
     public mutating func clear() {
-        for i in table.indices { table[i] = 0 }
+        if count > 0 { table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         count = 0
         latestOffset = -1
     }
