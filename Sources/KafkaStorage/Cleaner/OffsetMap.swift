@@ -19,17 +19,17 @@ public struct OffsetMap: Sendable {
     public private(set) var count = 0
     /// The largest offset put, -1 before any.
     public private(set) var latestOffset: Int64 = -1
-    /// 3 words per slot: hash high, hash low, offset + 1 (0 marks an empty slot).
-    private var table: [UInt64]
+    /// 3 words per slot: hash high, hash low, offset + 1 (0 marks an empty slot). Allocated on first use, so a
+    /// cleaner thread with nothing to clean holds no map.
+    private var table: [UInt64] = []
 
     /// A map using at most `memory` bytes (at least one slot).
     public init(memory: Int, loadFactor: Double = 0.9) {
         slots = max(1, memory / Self.bytesPerEntry)
         capacity = max(1, Int(Double(slots) * loadFactor))
-        table = Array(repeating: 0, count: slots * 3)
     }
 
-    /// Bytes the table occupies.
+    /// Bytes the table occupies (0 until first used).
     public var memoryBytes: Int { table.count * 8 }
 
     /// Whether another new key would pass the load factor.
@@ -37,6 +37,7 @@ public struct OffsetMap: Sendable {
 
     /// Forgets every entry, keeping the memory.
     public mutating func clear() {
+        if table.isEmpty { table = Array(repeating: 0, count: slots * 3) }
         if count > 0 { table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         count = 0
         latestOffset = -1
@@ -46,6 +47,7 @@ public struct OffsetMap: Sendable {
     /// map is full.
     @discardableResult
     public mutating func put(_ key: ByteBuffer, offset: Int64) -> Bool {
+        if table.isEmpty { table = Array(repeating: 0, count: slots * 3) }
         let (high, low) = Self.hash(key)
         var slot = Int(truncatingIfNeeded: low % UInt64(slots))
         while true {
@@ -70,6 +72,7 @@ public struct OffsetMap: Sendable {
 
     /// The latest offset recorded for `key`, -1 when none.
     public func get(_ key: ByteBuffer) -> Int64 {
+        guard !table.isEmpty else { return -1 }
         let (high, low) = Self.hash(key)
         var slot = Int(truncatingIfNeeded: low % UInt64(slots))
         for _ in 0..<slots {

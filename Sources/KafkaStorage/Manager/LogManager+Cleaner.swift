@@ -27,17 +27,19 @@ extension LogManager {
     public func cleanFilthiestLog(
         now: Int64, map: inout OffsetMap, ioBufferSize: Int = 512 << 10, onIO: @escaping (Int64) -> Void = { _ in }
     ) throws -> CleanerRun? {
-        let candidates: [(TopicPartition, LogConfig, Int64?, Int64?)] = state.withLock { state in
+        // Open logs only: a log that is not open took no appends since it was last open (closing an idle log and
+        // the lazy open at start-up stay cheap); it is looked at again once it is used.
+        let candidates: [(TopicPartition, PartitionHandle, LogConfig, Int64?, Int64?)] = state.withLock { state in
             guard !state.closed else { return [] }
             return state.slots.compactMap { tp, slot in
-                guard slot.config.compact, state.cleaning[tp] == nil, !state.uncleanable.contains(tp) else { return nil }
-                return (tp, slot.config, slot.checkpoints.cleanerOffset, slot.pendingDeleteHorizon)
+                guard slot.config.compact, let handle = slot.handle, state.cleaning[tp] == nil,
+                      !state.uncleanable.contains(tp) else { return nil }
+                return (tp, handle, slot.config, slot.checkpoints.cleanerOffset, slot.pendingDeleteHorizon)
             }
         }
         var assessed: [(TopicPartition, PartitionHandle, CleaningSnapshot, CleanerPlanner.Assessment, LogConfig)] = []
-        for (tp, config, checkpoint, horizon) in candidates {
-            guard let handle = try? log(tp, now: now),
-                  let snapshot = try? handle.withLog({ log in log.hasFailed ? nil : try log.cleaningSnapshot() })
+        for (tp, handle, config, checkpoint, horizon) in candidates {
+            guard let snapshot = try? handle.withLog({ log in log.hasFailed || log.isClosed ? nil : try log.cleaningSnapshot() })
             else { continue }
             let assessment = CleanerPlanner.assess(snapshot.plannerState(checkpoint: checkpoint, pendingDeleteHorizon: horizon),
                                                    config: config, now: now)
