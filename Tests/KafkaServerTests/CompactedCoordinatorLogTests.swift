@@ -111,4 +111,61 @@ import Testing
         // One record per live offset.
         #expect(compacted.count == full.offsets.values.reduce(0) { $0 + $1.count })
     }
+
+    @Test(arguments: [UInt64(4), 5])
+    func transactionCoordinatorLoadsTheSameStateFromTheCompactedLog(seed: UInt64) throws {
+        var logConfig = LogConfig()
+        logConfig.compact = true
+        logConfig.delete = false
+        logConfig.segmentBytes = 4_000
+        logConfig.deleteRetentionMs = 1_000
+        let fs = FaultInjectingFileSystem()
+        try fs.createDirectory("/data")
+        let log = try PartitionLog.open(directory: "/data/__transaction_state-0", topicPartition: TopicPartition("__transaction_state", 0),
+                                        config: logConfig, cache: FileHandleCache(fileSystem: fs), cleanShutdown: false, now: 0)
+        var rng = SplitMix64(seed: seed)
+        // Each transactional id goes round Empty -> Ongoing -> Prepare -> Complete, bumping its epoch; some expire
+        // (a tombstone, as the coordinator's expiration timer writes) and some come back.
+        var epochs: [String: Int16] = [:]
+        var written = 0
+        for step in 0..<1_500 {
+            let id = "txn-\(rng.next() % 25)"
+            var value = TransactionLogValue()
+            value.producerId = Int64(1_000 + (Int(id.dropFirst(4)) ?? 0))
+            value.producerEpoch = epochs[id, default: 0]
+            value.transactionTimeoutMs = 60_000
+            value.transactionLastUpdateTimestampMs = Int64(step)
+            let phase = step % 4
+            value.transactionStatus = [0, 1, 2, 4][phase]
+            if phase == 1 || phase == 2 {
+                var partitions = TransactionLogValue.PartitionsSchema()
+                partitions.topic = "orders"
+                partitions.partitionIds = [Int32(rng.next() % 8)]
+                value.transactionPartitions = [partitions]
+            }
+            if phase == 3 { epochs[id, default: 0] += 1 }
+            let record = rng.next() % 40 == 0 ? TransactionLogRecord.tombstone(id) : TransactionLogRecord(transactionalId: id, value: value)
+            var builder = RecordBatchBuilder()
+            try builder.append(timestamp: 0, key: try record.encodeKey(), value: try record.encodeValue())
+            var bytes = try builder.build()
+            try log.append(&bytes, origin: .leader(epoch: 0), now: 0)
+            written += 1
+        }
+        try log.roll(now: 0)
+        log.updateHighWatermark(log.logEndOffset)
+        func load() throws -> [String: TransactionMetadata] {
+            var shard = TransactionCoordinatorShard(coordinatorEpoch: 0)
+            for (key, value) in try records(of: log) { shard.replay(try TransactionLogRecord(key: key, value: value)) }
+            return shard.transactions
+        }
+        let full = try load()
+        let first = try clean(log, now: 1_000_000, checkpoint: nil, fs: fs)
+        #expect(try load() == full)
+        _ = try clean(log, now: 1_002_000, checkpoint: first.endOffset, fs: fs)
+        let compacted = try records(of: log)
+        #expect(!compacted.contains { $0.value == nil })
+        #expect(compacted.count == full.count)
+        #expect(compacted.count < written)
+        #expect(try load() == full)
+    }
 }
