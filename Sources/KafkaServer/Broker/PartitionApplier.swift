@@ -83,27 +83,13 @@ final class PartitionApplier: Sendable {
         return settings.logConfig(producerIdExpirationMs: Int64(config.transactions.producerIdExpirationMs))
     }
 
-    /// Topic creation and deletion at info, as Kafka's controller logs them, and a warning for compacted topics
-    /// until the log cleaner exists.
+    /// Topic creation and deletion at info, as Kafka's controller logs them.
     private func logChanges(_ delta: MetadataDelta) {
         let image = delta.image
         for topic in delta.deletedTopics { logger.info("deleted topic \(topic.name)") }
         for topic in delta.createdTopics {
             let partitions = image.topic(id: topic.id)?.partitions.count ?? 0
             logger.info("created topic \(topic.name) with \(partitions) partition\(partitions == 1 ? "" : "s") (topic id \(topic.id.base64))")
-            warnIfCompacted(topic.name, image.topicConfigs(topic.name)["cleanup.policy"])
         }
-        // A topic's own creation logs its policy above; this is a later AlterConfigs.
-        let created = Set(delta.createdTopics.map(\.name))
-        for (name, keys) in delta.changedTopicConfigs.sorted(by: { $0.key < $1.key })
-        where keys.contains("cleanup.policy") && !created.contains(name) {
-            warnIfCompacted(name, image.topicConfigs(name)["cleanup.policy"])
-        }
-    }
-
-    private func warnIfCompacted(_ topic: String, _ policy: String?) {
-        let effective = policy ?? config.topicDefaults.values["cleanup.policy"].map { "\($0)" } ?? "delete"
-        guard effective.contains("compact") else { return }
-        logger.warning("topic \(topic) has cleanup.policy=\(effective), but log compaction is not implemented yet: its records are kept until time or size retention removes them (if the policy has delete), never compacted")
     }
 }
