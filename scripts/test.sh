@@ -84,6 +84,16 @@ swift_test() {
   return "${PIPESTATUS[0]}"
 }
 
+shared_data() {
+  # Kafka's schemas (codegen) and the captures (golden tests) are not in the repository: ../shared holds them.
+  local missing=0
+  for d in ../shared/kafka-protocol/message ../shared/kafka-protocol/legacy-3.9/message ../shared/kafka-captures/frames ../shared/kafka-captures/log-segments; do
+    if [ -d "$d" ]; then echo "shared: $d present"; else echo "shared: FAILED: $d is missing (clone the repository beside shared/)"; missing=1; fi
+  done
+  return "$missing"
+}
+
+run_phase shared shared_data
 run_phase setup scripts/setup.sh --test
 if run_phase python-env python_env; then
   export PATH="$PWD/.build/test-venv/bin:$PATH"
