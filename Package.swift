@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "RaftDriverTests",
             dependencies: [
-                "KafkaServer", "KafkaRaft", "KafkaStorage", "KafkaProtocol",
+                "KafkaServer", "KafkaRaft", "KafkaStorage", "KafkaProtocol", "KafkaMetadata",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

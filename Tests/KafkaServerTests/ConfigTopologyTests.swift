@@ -4,7 +4,8 @@ import Testing
 
 @testable import KafkaServer
 
-/// Topologies that load (Kafka accepts them) but that the server refuses until the multi-node quorum exists.
+/// Topologies that load (Kafka accepts them): a quorum of this node alone and a static quorum of combined voters
+/// run; what still needs broker-only or controller-only nodes, observers or dynamic quorums is refused.
 @Suite struct ConfigTopologyTests {
     private static func props(_ lines: String...) -> String { lines.joined(separator: "\n") }
     private static let combined = "process.roles=broker,controller"
@@ -16,6 +17,9 @@ import Testing
         kafkaQuickstartProperties,  // bootstrap servers that are this node's own controller listener
         props(combined, "node.id=1", bothListeners, controller, "controller.quorum.voters=1@localhost:9093"),
         props(combined, "node.id=7", bothListeners, controller, "controller.quorum.voters=7@127.0.0.1:9093"),
+        // One combined voter of a static three-voter quorum: the metadata log is replicated by Raft.
+        props(combined, "node.id=2", bothListeners, controller,
+              "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
     ]
 
     @Test(arguments: runnable)
@@ -25,16 +29,17 @@ import Testing
     }
 
     static let refused: [(file: String, expected: [String])] = [
-        (props(combined, "node.id=1", bothListeners, controller,
+        // A combined node that is not a voter of the quorum it names (an observer).
+        (props(combined, "node.id=4", bothListeners, controller,
                "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
-         ["controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097", "lists voter 2",
-          "multi-node quorums are not supported yet"]),
+         ["controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097", "lists voter 1",
+          "not this node (node.id=4)", "observer"]),
         // This node is not even among the voters of a combined node whose quorum is elsewhere.
         (props(kafkaQuickstartProperties, "controller.quorum.bootstrap.servers=other-host:9093"),
          ["controller.quorum.bootstrap.servers=other-host:9093", "multi-node quorums", "not supported yet"]),
         (props("process.roles=broker", "node.id=4", "listeners=PLAINTEXT://:9092", controller,
                "controller.quorum.voters=1@localhost:9093"),
-         ["process.roles=broker is not supported yet", "controller.quorum.voters", "multi-node quorums"]),
+         ["process.roles=broker is not supported yet", "controller.quorum.voters", "multi-node quorums run only on combined nodes"]),
         (props("process.roles=controller", "node.id=1", "listeners=CONTROLLER://:9093", controller,
                "controller.quorum.voters=1@localhost:9093"),
          ["process.roles=controller is not supported yet", "controller.quorum.voters"]),
@@ -50,7 +55,7 @@ import Testing
     @Test func brokerStartRefusesBeforeTouchingTheDirectories() async throws {
         let dir = NSTemporaryDirectory() + "tributary-topology-\(UInt64.random(in: 0...UInt64.max))"
         let config = try loadConfig(overrides: [
-            "process.roles=broker,controller", "node.id=1", "controller.listener.names=CONTROLLER",
+            "process.roles=broker,controller", "node.id=4", "controller.listener.names=CONTROLLER",
             "listeners=PLAINTEXT://localhost:0,CONTROLLER://localhost:0", "log.dirs=\(dir)",
             "controller.quorum.voters=1@localhost:19093,2@localhost:19095,3@localhost:19097",
         ]).config

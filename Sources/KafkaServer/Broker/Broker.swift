@@ -9,7 +9,8 @@ import NIOPosix
 import Glibc
 #endif
 
-/// A running node: broker and controller in one process with a metadata quorum of one voter.
+/// A running node: broker and controller in one process, with a metadata quorum of one voter or one voter of a
+/// static multi-node quorum (`BrokerConfig.runsRaftQuorum`).
 ///
 /// Start-up: format the log directories on first start (meta.properties; the metadata log's bootstrap records),
 /// replay the metadata log, register this node and heartbeat it unfenced, open the partition logs it leads, then
@@ -82,11 +83,26 @@ public final class Broker: Sendable {
         controllerConfig.configSchema = TopicConfigSchema.schema(config)
         let nodeId = config.nodeId
         let applier = PartitionApplier(logs: logs, config: config, nodeId: nodeId, clock: clock, logger: logger)
-        let metadata = try MetadataDriver(
-            directory: config.metadataLogDir + "/__cluster_metadata-0", cache: logs.cache,
-            configuration: controllerConfig, sessionTimeoutMs: Int64(config.values.int("broker.session.timeout.ms")),
-            clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
-        if try await metadata.bootstrapIfEmpty() { logger.info("metadata log bootstrapped") }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))
+        let sessionTimeoutMs = Int64(config.values.int("broker.session.timeout.ms"))
+        let metadata: MetadataDriver
+        let quorum = config.runsRaftQuorum
+        if quorum {
+            // One voter of a multi-node quorum: the metadata log is Raft's, on the controller listener; the first
+            // leader bootstraps it, every node replays what is committed.
+            let seed = UInt64.random(in: 0..<1_000_000)
+            let raft = config.raftDriverConfig(clusterId: clusterId, seed: seed)
+            logger.info("metadata quorum \(config.quorumVoters.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")), controller listener \(raft.listenerName)://\(raft.listenHost):\(raft.port), election seed \(seed)")
+            metadata = try await MetadataDriver.start(
+                quorum: raft, group: group, configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
+                clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
+        } else {
+            metadata = try MetadataDriver(
+                directory: config.metadataLogDir + "/__cluster_metadata-0", cache: logs.cache,
+                configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
+                clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
+            if try await metadata.bootstrapIfEmpty() { logger.info("metadata log bootstrapped") }
+        }
         // Register this node through the controller channel, fenced, then heartbeat until unfenced, as a Kafka broker
         // does with a remote controller; its epoch is the offset of its registration record.
         let endpoints = config.advertisedListeners.map {
@@ -101,16 +117,18 @@ public final class Broker: Sendable {
         let lifecycle = BrokerLifecycle(
             controller: metadata, cache: metadata.cache, nodeId: nodeId,
             intervalMs: Int64(config.values.int("broker.heartbeat.interval.ms")), logger: logger)
-        try await lifecycle.register(spec)
-        // Every partition this node hosts, not only those the start-up commits touched.
-        applier.apply(MetadataDelta(from: MetadataImage(), to: await metadata.image), initialLoad: true)
+        if !quorum {
+            try await lifecycle.register(spec)
+            // Every partition this node hosts, not only those the start-up commits touched. (In a quorum the
+            // replay of the committed log from its start reaches the applier commit by commit.)
+            applier.apply(MetadataDelta(from: MetadataImage(), to: await metadata.image), initialLoad: true)
+        }
 
         let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, replicas: replicas,
                                     clock: clock, logger: logger)
         let router = BrokerHandlers.router(context)
         // Transactions a crash left between PREPARE and COMPLETE are finished now, not on the next client request.
         await context.transactions.loadExisting(context)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))
         var bound: [KafkaListener] = []
         let badConnections = BadConnectionLog(logger: logger, clock: clock)
         let controllerNames = Set(config.controllerListenerNames)
@@ -126,7 +144,12 @@ public final class Broker: Sendable {
             logger.info("listening on \(endpoint.name)://\(host):\(listener.port)\(endpoint.name == endpoint.securityProtocol.rawValue ? "" : " (\(endpoint.securityProtocol.rawValue))")")
             bound.append(listener)
         }
-        let heartbeats = Task.detached { await lifecycle.run() }
+        let heartbeats = Task.detached {
+            // In a quorum only the active controller takes the registration: retried until this node's controller
+            // is reachable (a non-leader's broker registers once it leads; remote registration is not built yet).
+            if quorum { await lifecycle.registerRetrying(spec) }
+            await lifecycle.run()
+        }
         let maintenance = Task.detached {
             // Retention, flush.ms and checkpoints, on the log manager's own schedule; the controller's clock.
             while !Task.isCancelled {
@@ -157,9 +180,21 @@ public final class Broker: Sendable {
         maintenance.cancel()
         heartbeats.cancel()
         cleaner?.stop()
+        if context.metadata.quorum != nil, await context.metadata.isActiveController {
+            // The active controller fences its own broker before it resigns, so that the next one does not hand
+            // partitions to it while its session runs out.
+            _ = try? await context.metadata.brokerHeartbeat(BrokerHeartbeatSpec(
+                brokerId: context.nodeId, brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? -1,
+                currentMetadataOffset: context.metadata.cache.offset, wantShutDown: true))
+        }
+        let quorum = context.metadata.quorum != nil
+        if quorum {
+            // The Raft node runs on this event loop group: it resigns and stops before the group does.
+            try? await context.metadata.close()
+        }
         try? await group.shutdownGracefully()
         do {
-            try await context.metadata.close()
+            if !quorum { try await context.metadata.close() }
             try logs.close(brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? 0, now: context.clock())
         } catch {
             context.logger.error("shutdown: \(error)")

@@ -45,6 +45,25 @@ final class BrokerLifecycle: Sendable {
         throw ApiError(.brokerNotAvailable, "broker \(nodeId) was not unfenced after \(attempts) heartbeats")
     }
 
+    /// Registers as `register` does, retrying every 500 ms until it succeeds or the task is cancelled: in a quorum
+    /// the registration is refused with NOT_CONTROLLER until this node's controller is the active one.
+    func registerRetrying(_ spec: BrokerRegistrationSpec) async {
+        var attempts = 0
+        while !Task.isCancelled {
+            do {
+                try await register(spec)
+                logger.info("broker \(nodeId) registered with epoch \(brokerEpoch) and unfenced")
+                return
+            } catch {
+                attempts += 1
+                if attempts == 1 || attempts % 120 == 0 {
+                    logger.info("broker \(nodeId) not registered yet (\(error)); retrying every 500 ms")
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
     func heartbeat() async throws -> BrokerHeartbeatResult {
         try await controller.brokerHeartbeat(BrokerHeartbeatSpec(
             brokerId: nodeId, brokerEpoch: brokerEpoch, currentMetadataOffset: cache.offset))
@@ -65,7 +84,10 @@ final class BrokerLifecycle: Sendable {
                 defer { inFlight.withLock { $0 -= 1 } }
                 do {
                     let reply = try await heartbeat()
-                    if reply.error.isFailure {
+                    if reply.error.error == .notController {
+                        // In a quorum, this node's controller is not the active one (remote heartbeats: later).
+                        logger.debug("heartbeat of broker \(nodeId): \(reply.error)")
+                    } else if reply.error.isFailure {
                         logger.warning("heartbeat of broker \(nodeId) refused: \(reply.error)")
                     } else if reply.isFenced {
                         logger.warning("broker \(nodeId) is fenced; it is unfenced once caught up with the metadata log")

@@ -2,8 +2,9 @@
 // checks live in BrokerConfig+Validation), so that `storage format` and tools read any Kafka configuration; the
 // server refuses those it would only pretend to run.
 extension BrokerConfig {
-    /// Why this node cannot start with this configuration yet, or nil when it can: the metadata quorum is a
-    /// quorum of one, so only a combined broker+controller whose quorum is this node alone works.
+    /// Why this node cannot start with this configuration yet, or nil when it can: a combined broker+controller
+    /// whose quorum is this node alone, or a combined node that is one voter of a static `controller.quorum.voters`
+    /// (`runsRaftQuorum`: the metadata log is replicated by Raft among the voters).
     ///
     /// Without the refusal a node whose `controller.quorum.voters` lists three voters starts as a cluster of one
     /// and serves on its own: three such nodes become three separate one-node clusters with the same cluster id.
@@ -17,16 +18,17 @@ extension BrokerConfig {
                 ? "a broker-only node needs controllers on other nodes" : "a controller-only node needs brokers on other nodes"
             return .inconsistent(
                 keys: ["process.roles", "controller.quorum.voters"],
-                message: "process.roles=\(roles) is not supported yet: \(needs), and multi-node quorums "
-                    + "(controller.quorum.voters with other nodes) are not supported yet; run a single node with "
-                    + "process.roles=broker,controller and controller.quorum.voters=\(nodeId)@host:port")
+                message: "process.roles=\(roles) is not supported yet: \(needs); multi-node quorums run only on "
+                    + "combined nodes: set process.roles=broker,controller on every voter of "
+                    + "controller.quorum.voters (or run a single node with controller.quorum.voters=\(nodeId)@host:port)")
         }
-        if let other = quorumVoters.first(where: { $0.id != nodeId }) {
+        if runsRaftQuorum { return nil }
+        if let other = quorumVoters.first(where: { $0.id != nodeId }), !quorumVoters.contains(where: { $0.id == nodeId }) {
             return .inconsistent(
                 keys: ["controller.quorum.voters", "node.id"],
-                message: "controller.quorum.voters=\(voters) lists voter \(other.id), not this node (node.id=\(nodeId)): "
-                    + "multi-node quorums are not supported yet, and this node would run as a separate cluster of "
-                    + "one; set controller.quorum.voters to this node alone (\(nodeId)@host:port)")
+                message: "controller.quorum.voters=\(voters) lists voter \(other.id) but not this node (node.id=\(nodeId)): "
+                    + "a combined node that is not a voter (an observer) is not supported yet; add this node to "
+                    + "controller.quorum.voters, or set it to this node alone (\(nodeId)@host:port)")
         }
         if !describesSingleNodeCluster {
             // Voters are this node (or none): what is left is a dynamic quorum bootstrapped from elsewhere.

@@ -1,4 +1,5 @@
 import KafkaMetadata
+import KafkaRaft
 import KafkaProtocol
 import KafkaStorage
 import Logging
@@ -24,22 +25,31 @@ public final class MetadataCache: Sendable {
 /// image get published and each caller get its reply. A failed append fails every command of the batch and
 /// changes nothing. The multi-node quorum replaces the append and fsync with a Raft commit; the broker side sees
 /// the same channel and the same commit callback.
+///
+/// With a multi-voter quorum (`start(quorum:...)`) the log is a `RaftDriver`'s instead: see MetadataDriver+Quorum.
 public actor MetadataDriver: ControllerChannel {
-    private var controller: QuorumController
-    private let log: PartitionLog
-    private var rng = SystemRandomNumberGenerator()
+    var controller: QuorumController
+    /// The single voter's own metadata log; nil when the log is a Raft quorum's.
+    private let log: PartitionLog?
+    /// The Raft node that owns the metadata log of a multi-voter quorum; nil for the single voter.
+    let quorum: RaftNodeServer?
+    /// What this node knows of the quorum and how far it replayed (quorum mode only).
+    var quorumState = QuorumReplayState()
+    /// The active controller's id as this node last heard it (quorum mode; nil when unknown).
+    nonisolated let leaderId = Mutex<Int32?>(nil)
+    var rng = SystemRandomNumberGenerator()
     public nonisolated let cache: MetadataCache
-    private let logger: Logger
-    private let clock: @Sendable () -> Int64
+    let logger: Logger
+    let clock: @Sendable () -> Int64
     /// Called after each commit with what it changed, on the actor (the broker creates and deletes partition logs).
-    private let onCommit: @Sendable (MetadataDelta) -> Void
-    private var pending: [Pending] = []
+    let onCommit: @Sendable (MetadataDelta) -> Void
+    var pending: [Pending] = []
     private var draining = false
     /// Test hook: while held, commands queue up and nothing is appended.
     private var held = false
     /// How many appends have been written, and how many commands they carried (figures for tests and benches).
-    public private(set) var appends = 0
-    public private(set) var commandsCommitted = 0
+    public internal(set) var appends = 0
+    public internal(set) var commandsCommitted = 0
 
     /// Bounds of one append: commands waiting beyond them go into the next.
     static let maxCommandsPerAppend = 256
@@ -55,7 +65,7 @@ public actor MetadataDriver: ControllerChannel {
         let now = clock()
         var config = LogConfig()
         config.retentionMs = nil  // the metadata log is never trimmed by time (snapshots would; not yet written)
-        log = try PartitionLog.open(
+        let log = try PartitionLog.open(
             directory: directory, topicPartition: TopicPartition("__cluster_metadata", 0), config: config,
             cache: fileCache, cleanShutdown: false, now: now)
         var controller = QuorumController(configuration: configuration, sessionTimeoutMs: sessionTimeoutMs)
@@ -80,19 +90,30 @@ public actor MetadataDriver: ControllerChannel {
             if !progressed { break }
         }
         self.controller = controller
+        self.quorum = nil
         self.cache = MetadataCache(controller.image, offset: log.logEndOffset - 1)
         self.logger = logger
         self.clock = clock
         self.onCommit = onCommit
         let end = log.logEndOffset
+        self.log = log
         logger.info("metadata log replayed: \(replayed) records up to offset \(end)")
     }
 
-    /// Whether the log holds nothing yet (a freshly formatted node).
-    public var isEmpty: Bool { log.logEndOffset == 0 }
+    /// A driver whose log is `quorumServer`'s (quorum mode): the controller starts empty and follows the replay.
+    init(quorumServer: RaftNodeServer, controller: QuorumController, clock: @escaping @Sendable () -> Int64,
+         logger: Logger, onCommit: @escaping @Sendable (MetadataDelta) -> Void) {
+        self.controller = controller
+        self.log = nil
+        self.quorum = quorumServer
+        self.cache = MetadataCache(controller.image, offset: -1)
+        self.logger = logger
+        self.clock = clock
+        self.onCommit = onCommit
+    }
 
-    /// The offset the next committed record gets (Kafka uses it as a broker's epoch).
-    public var nextOffset: Int64 { log.logEndOffset }
+    /// Whether the log holds nothing yet (a freshly formatted node).
+    public var isEmpty: Bool { log.map { $0.logEndOffset == 0 } ?? !quorumState.sawData }
 
     public var image: MetadataImage { controller.image }
 
@@ -121,9 +142,10 @@ public actor MetadataDriver: ControllerChannel {
         return ids
     }
 
-    /// Flushes and closes the metadata log.
-    public func close() throws {
-        try log.close(now: clock())
+    /// Flushes and closes the metadata log (in a quorum: the leader resigns first, then the Raft node stops).
+    public func close() async throws {
+        if let quorum { await quorum.shutdown() }
+        try log?.close(now: clock())
     }
 }
 
@@ -173,7 +195,7 @@ extension MetadataDriver {
     /// submitted during an fsync queue up and share the next one.
     private func drain() async {
         while !pending.isEmpty, !held {
-            processBatch()
+            if let quorum { await processQuorumBatch(quorum.driver) } else { processBatch() }
             await Task.yield()
         }
         draining = false
@@ -181,10 +203,28 @@ extension MetadataDriver {
 
     /// One append: as many waiting commands as the bounds allow, each against the image the ones before it left.
     private func processBatch() {
+        guard let log else { return }
+        let speculation = speculate(base: log.logEndOffset)
+        let outcomes = speculation.outcomes
+        let batch = pending.prefix(outcomes.count)
+        pending.removeFirst(outcomes.count)
+        do {
+            try commit(speculation.records, making: speculation.next)
+        } catch {
+            logger.error("metadata log append failed; \(batch.count) controller commands fail: \(error)")
+            for item in batch { item.continuation.resume(throwing: error) }
+            return
+        }
+        commandsCommitted += batch.count
+        for (item, outcome) in zip(batch, outcomes) { item.continuation.resume(with: outcome) }
+    }
+
+    /// Runs as many waiting commands as the bounds allow against a copy of the controller, each on the image the
+    /// ones before it left (their records replayed into the copy); `base` is the offset the first record gets.
+    func speculate(base: Int64) -> Speculation {
         var next = controller
         var records: [MetadataRecord] = []
         var outcomes: [Result<Outcome, any Error>] = []
-        let base = log.logEndOffset
         for item in pending {
             guard outcomes.count < Self.maxCommandsPerAppend, records.count < Self.maxRecordsPerAppend else { break }
             let context = CommandContext(now: item.receivedAt, nextOffset: base + Int64(records.count))
@@ -212,17 +252,14 @@ extension MetadataDriver {
                 outcomes.append(.failure(error))
             }
         }
-        let batch = pending.prefix(outcomes.count)
-        pending.removeFirst(outcomes.count)
-        do {
-            try commit(records, making: next)
-        } catch {
-            logger.error("metadata log append failed; \(batch.count) controller commands fail: \(error)")
-            for item in batch { item.continuation.resume(throwing: error) }
-            return
-        }
-        commandsCommitted += batch.count
-        for (item, outcome) in zip(batch, outcomes) { item.continuation.resume(with: outcome) }
+        return Speculation(next: next, records: records, outcomes: outcomes)
+    }
+
+    /// What `speculate` gives: the controller with the records replayed, the records, one outcome per command.
+    struct Speculation {
+        var next: QuorumController
+        var records: [MetadataRecord]
+        var outcomes: [Result<Outcome, any Error>]
     }
 
     /// Makes `records` durable (one batch, fsynced: the commit of a quorum of one), then adopts `next`, the
@@ -232,6 +269,7 @@ extension MetadataDriver {
             controller = next
             return
         }
+        guard let log else { throw RaftDriverError.stopped }
         let now = clock()
         var builder = RecordBatchBuilder(partitionLeaderEpoch: 1)
         for record in records {

@@ -14,7 +14,7 @@ struct DescribeClusterHandler: ApiHandler {
         let req = request as! DescribeClusterRequest
         var response = DescribeClusterResponse()
         response.clusterId = context.clusterId
-        response.controllerId = context.nodeId
+        response.controllerId = context.metadata.activeController(else: context.nodeId)
         response.endpointType = req.endpointType
         response.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? MetadataHandler.allClusterOperations : Int32.min
         response.brokers = context.image.brokers.values.sorted { $0.id < $1.id }.compactMap { b in

@@ -91,11 +91,15 @@ extension RaftDriver {
         for batch in node.log.batches(from: applied, to: upTo) where batch.endOffset > applied {
             let from = max(applied, batch.baseOffset)
             let to = min(batch.endOffset, upTo)
+            var published: [ByteBuffer] = []
             if !batch.isControl {
                 let records = try batch.recordValues()
                 let slice = records[Int(from - batch.baseOffset)..<min(records.count, Int(to - batch.baseOffset))]
-                stateMachine.apply(baseOffset: from, records: Array(slice))
+                published = Array(slice)
+                stateMachine.apply(baseOffset: from, records: published)
             }
+            committedContinuation.yield(RaftCommittedBatch(baseOffset: from, endOffset: to, epoch: batch.epoch,
+                                                           isControl: batch.isControl, records: published))
             applied = to
             while let first = appendWaiters.first, first.receipt.lastOffset < applied {
                 appendWaiters.removeFirst()

@@ -35,6 +35,10 @@ public actor RaftDriver {
     public nonisolated let nodeId: Int32
     /// Leader changes, commits, snapshot loads and stops, as they happen (the newest 1,000 are buffered).
     public nonisolated let events: AsyncStream<RaftDriverEvent>
+    /// Every committed batch, in log order, as it is applied (unbounded: a subscriber that replays them, the
+    /// metadata controller, must see every one). Snapshot loads are reported on `events` only.
+    public nonisolated let committed: AsyncStream<RaftCommittedBatch>
+    let committedContinuation: AsyncStream<RaftCommittedBatch>.Continuation
     nonisolated let input: AsyncStream<Input>.Continuation
     private let inputStream: AsyncStream<Input>
     private let eventsContinuation: AsyncStream<RaftDriverEvent>.Continuation
@@ -69,6 +73,7 @@ public actor RaftDriver {
         self.inputStream = stream
         self.events = events
         self.eventsContinuation = eventsContinuation
+        (self.committed, self.committedContinuation) = AsyncStream<RaftCommittedBatch>.makeStream()
         self.disk = opened.disk
         self.transport = RaftTransport(config: config.raft, group: group) { event in continuation.yield(.raft(event)) }
         let restored = opened.restored
@@ -281,6 +286,7 @@ public actor RaftDriver {
         await disk.close(clean: clean)
         emit(.stopped(reason: reason))
         eventsContinuation.finish()
+        committedContinuation.finish()
         input.finish()
     }
 

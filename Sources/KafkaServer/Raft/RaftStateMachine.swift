@@ -14,10 +14,16 @@ public protocol RaftStateMachine: Sendable {
 }
 
 /// A committed batch as the driver publishes it (`RaftDriver.committed`).
+///
+/// Every committed batch is published in log order, control batches too (with no records), so a subscriber
+/// knows exactly how far the committed log reaches: `endOffset` is the offset after the part published.
 public struct RaftCommittedBatch: Sendable, Hashable {
     public var baseOffset: Int64
+    /// The offset after the last record of this (part of a) batch.
+    public var endOffset: Int64
     public var epoch: Int32
     public var isControl: Bool
+    /// The record values of a data batch (empty for a control batch).
     public var records: [ByteBuffer]
 }
 

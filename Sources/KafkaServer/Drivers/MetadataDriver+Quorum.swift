@@ -1,0 +1,215 @@
+import KafkaMetadata
+import KafkaProtocol
+import KafkaRaft
+import Logging
+import NIOCore
+
+/// How far a quorum member has replayed the committed metadata log, and whether it is the active controller.
+struct QuorumReplayState {
+    /// The offset after the last committed batch replayed.
+    var replayedEnd: Int64 = 0
+    /// The epoch of the last committed batch replayed.
+    var lastCommittedEpoch: Int32 = -1
+    /// The epoch this node leads, from the driver's events (nil when it does not lead).
+    var leaderEpoch: Int32?
+    /// Whether a data batch was ever replayed (false: the log still needs its bootstrap records).
+    var sawData = false
+    /// Callers waiting until the replay passes an offset.
+    var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    var stopped = false
+
+    /// The active controller is the Raft leader once a batch of its own epoch is committed and replayed: the
+    /// leader's first entry is its LeaderChange control batch, so by then every record of earlier epochs is in
+    /// this node's controller state (Kafka's controller likewise waits to replay the log up to its epoch's start).
+    var isActive: Bool { leaderEpoch != nil && leaderEpoch == lastCommittedEpoch && !stopped }
+}
+
+/// The quorum mode of `MetadataDriver`: the metadata log is a `RaftDriver`'s. Every node replays the committed
+/// batches of the driver's `committed` stream into its controller and image (the state machine), so all images
+/// agree; only the active controller (the Raft leader) runs commands, and its commit step is an append through
+/// Raft that replies once the batch is committed and replayed. Elsewhere a command gets NOT_CONTROLLER.
+extension MetadataDriver {
+    /// Starts the Raft node of `config` on its controller listener and a driver replaying its log.
+    public static func start(
+        quorum config: RaftDriverConfig, group: any EventLoopGroup, configuration: ControllerConfiguration,
+        sessionTimeoutMs: Int64 = BrokerSessions.defaultSessionTimeoutMs,
+        clock: @escaping @Sendable () -> Int64, logger: Logger,
+        onCommit: @escaping @Sendable (MetadataDelta) -> Void
+    ) async throws -> MetadataDriver {
+        var raft = config
+        // The controller state cannot be written into a snapshot yet (no image-to-records), so none is taken.
+        raft.raft.maxBytesBetweenSnapshots = .max
+        let server = try await RaftNodeServer.start(config: raft, stateMachine: CommittedStreamStateMachine(),
+                                                    group: group, logger: logger)
+        let driver = MetadataDriver(quorum: server, configuration: configuration, sessionTimeoutMs: sessionTimeoutMs,
+                                    clock: clock, logger: logger, onCommit: onCommit)
+        await driver.follow(server.driver)
+        return driver
+    }
+
+    /// The node id of the active controller as this node knows it: the Raft leader in quorum mode, nil for the
+    /// single voter (which is its own controller).
+    public nonisolated var activeControllerId: Int32? { leaderId.withLock { $0 } }
+
+    /// The id clients are told is the controller (Metadata, DescribeCluster): the Raft leader in a quorum (-1 while
+    /// none is known), `nodeId` for the single voter.
+    public nonisolated func activeController(else nodeId: Int32) -> Int32 {
+        quorum == nil ? nodeId : (activeControllerId ?? -1)
+    }
+
+    /// Whether this node is the active controller now (always for the single voter).
+    public var isActiveController: Bool { quorum == nil || quorumState.isActive }
+
+    private func follow(_ raft: RaftDriver) {
+        Task {
+            for await batch in raft.committed { self.replayCommitted(batch) }
+            self.quorumStopped()
+        }
+        Task {
+            for await event in raft.events { self.quorumEvent(event) }
+        }
+    }
+
+    private func quorumEvent(_ event: RaftDriverEvent) {
+        let wasActive = quorumState.isActive
+        switch event {
+        case .becameLeader(let epoch):
+            quorumState.leaderEpoch = epoch
+        case .resignedLeadership:
+            quorumState.leaderEpoch = nil
+        case .leaderChanged(let l):
+            leaderId.withLock { $0 = l.leaderId }
+            if l.leaderId != quorum?.driver.nodeId { quorumState.leaderEpoch = nil }
+        case .stopped(let reason):
+            logger.warning("the metadata quorum node stopped: \(reason)")
+            quorumStopped()
+        case .committed, .snapshotLoaded:
+            break
+        }
+        activityChanged(from: wasActive)
+    }
+
+    private func quorumStopped() {
+        quorumState.stopped = true
+        quorumState.leaderEpoch = nil
+        for w in quorumState.waiters { w.continuation.resume() }
+        quorumState.waiters = []
+    }
+
+    /// The state machine: replays one committed batch into the controller and publishes the image.
+    private func replayCommitted(_ batch: RaftCommittedBatch) {
+        let wasActive = quorumState.isActive
+        quorumState.replayedEnd = batch.endOffset
+        quorumState.lastCommittedEpoch = batch.epoch
+        if !batch.isControl, !batch.records.isEmpty {
+            quorumState.sawData = true
+            do {
+                let records = try batch.records.map { try MetadataRecord.decode($0) }
+                let previous = controller.image
+                try controller.replay(records)
+                cache.publish(controller.image, offset: batch.endOffset - 1)
+                onCommit(MetadataDelta(previous: previous, image: controller.image, records: records))
+            } catch {
+                // Kafka halts on a committed record it cannot replay; this node keeps the image it had.
+                logger.critical("committed metadata records at offset \(batch.baseOffset) do not replay: \(error)")
+            }
+        }
+        let reached = quorumState.replayedEnd
+        quorumState.waiters.removeAll { w in
+            guard w.offset < reached else { return false }
+            w.continuation.resume()
+            return true
+        }
+        activityChanged(from: wasActive)
+    }
+
+    private func activityChanged(from wasActive: Bool) {
+        let active = quorumState.isActive
+        guard active != wasActive else { return }
+        if active {
+            // Sessions are soft state of the active controller: a new one gives every broker a fresh session.
+            controller.sessions = BrokerSessions(sessionTimeoutMs: controller.sessions.sessionTimeoutMs)
+            logger.info("active controller in epoch \(quorumState.leaderEpoch ?? -1), replayed to offset \(quorumState.replayedEnd)")
+        } else {
+            logger.info("no longer the active controller")
+        }
+    }
+
+    /// Waits until the committed batch holding `offset` has been replayed (or the node stopped).
+    private func waitReplayed(past offset: Int64) async {
+        guard quorumState.replayedEnd <= offset, !quorumState.stopped else { return }
+        await withCheckedContinuation { c in quorumState.waiters.append((offset, c)) }
+    }
+
+    /// One batch of waiting commands at the active controller: run speculatively, appended through Raft, replied to
+    /// once committed and replayed. Not the active controller: every waiting command gets NOT_CONTROLLER.
+    func processQuorumBatch(_ raft: RaftDriver) async {
+        guard quorumState.isActive else {
+            refuseWaiting(pending.count)
+            return
+        }
+        do {
+            if !quorumState.sawData {
+                // A fresh quorum: its first leader writes what `kafka-storage format` bootstraps a log with.
+                try await appendThroughRaft(QuorumController.bootstrapRecords(metadataVersion: .latestProduction), raft)
+                logger.info("metadata log bootstrapped")
+            }
+        } catch {
+            logger.warning("bootstrap records not committed: \(error)")
+            refuseWaiting(pending.count)
+            return
+        }
+        let speculation = speculate(base: await raft.log.endOffset)
+        let count = speculation.outcomes.count
+        let batch = pending.prefix(count)
+        pending.removeFirst(count)
+        do {
+            try await appendThroughRaft(speculation.records, raft)
+        } catch {
+            logger.warning("metadata append through raft failed; \(count) controller commands get NOT_CONTROLLER: \(error)")
+            for item in batch { item.continuation.resume(returning: Self.refusal(of: item.work)) }
+            return
+        }
+        // The log state came back through replay; the soft state (heartbeat sessions) is the copy's.
+        controller.sessions = speculation.next.sessions
+        commandsCommitted += count
+        for (item, outcome) in zip(batch, speculation.outcomes) { item.continuation.resume(with: outcome) }
+    }
+
+    private func appendThroughRaft(_ records: [MetadataRecord], _ raft: RaftDriver) async throws {
+        guard !records.isEmpty else { return }
+        let last = try await raft.append(try records.map { try $0.encoded() })
+        await waitReplayed(past: last)
+        appends += 1
+    }
+
+    private func refuseWaiting(_ count: Int) {
+        let batch = pending.prefix(count)
+        pending.removeFirst(count)
+        for item in batch { item.continuation.resume(returning: Self.refusal(of: item.work)) }
+    }
+
+    static func refusal(of work: Work) -> Outcome {
+        switch work {
+        case .command(let command):
+            return .reply(.refusing(command, with: ApiError(.notController, "this node is not the active controller")))
+        case .tick:
+            return .fenced([])
+        }
+    }
+
+    init(quorum: RaftNodeServer, configuration: ControllerConfiguration, sessionTimeoutMs: Int64,
+         clock: @escaping @Sendable () -> Int64, logger: Logger, onCommit: @escaping @Sendable (MetadataDelta) -> Void) {
+        self.init(quorumServer: quorum, controller: QuorumController(configuration: configuration, sessionTimeoutMs: sessionTimeoutMs),
+                  clock: clock, logger: logger, onCommit: onCommit)
+    }
+}
+
+/// The `RaftStateMachine` of the metadata quorum: the records reach the controller through the driver's
+/// `committed` stream (replayed on the MetadataDriver's actor), so this holds nothing. Snapshots are disabled in
+/// quorum mode (`maxBytesBetweenSnapshots = .max`); a snapshot a leader sends is not loaded (a known gap).
+struct CommittedStreamStateMachine: RaftStateMachine {
+    func apply(baseOffset: Int64, records: [ByteBuffer]) {}
+    func snapshotRecords() -> [ByteBuffer] { [] }
+    func load(snapshot id: SnapshotId, records: [ByteBuffer]) {}
+}

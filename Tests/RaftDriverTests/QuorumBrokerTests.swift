@@ -1,0 +1,117 @@
+import Foundation
+import KafkaMetadata
+import KafkaProtocol
+@testable import KafkaServer
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Three combined broker+controller nodes in this process with a three-voter `controller.quorum.voters`: one
+/// KRaft quorum whose leader is the active controller, every node replaying the committed metadata log.
+@Suite(.serialized) struct QuorumBrokerTests {
+    static let clusterId = "UXVvcnVtQnJva2VyVGVzdA"
+
+    struct Node {
+        let id: Int32
+        let clientPort: Int
+        let controllerPort: Int
+    }
+
+    static func config(_ node: Node, nodes: [Node], root: String) throws -> BrokerConfig {
+        let voters = nodes.map { "\($0.id)@127.0.0.1:\($0.controllerPort)" }.joined(separator: ",")
+        return try BrokerConfig.load(overrides: [
+            "process.roles=broker,controller", "node.id=\(node.id)", "controller.listener.names=CONTROLLER",
+            "listeners=PLAINTEXT://127.0.0.1:\(node.clientPort),CONTROLLER://127.0.0.1:\(node.controllerPort)",
+            "advertised.listeners=PLAINTEXT://127.0.0.1:\(node.clientPort)",
+            "log.dirs=\(root)/node-\(node.id)", "controller.quorum.voters=\(voters)",
+        ]).config
+    }
+
+    /// The node that is the active controller with its own broker registered and unfenced.
+    static func activeController(_ brokers: [Int32: Broker]) async -> Broker? {
+        for broker in brokers.values.sorted(by: { $0.context.nodeId < $1.context.nodeId }) {
+            let id = broker.context.nodeId
+            if await broker.context.metadata.isActiveController, broker.context.image.brokers[id]?.fenced == false {
+                return broker
+            }
+        }
+        return nil
+    }
+
+    static func createTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
+        let port = try #require(broker.boundPorts["PLAINTEXT"])
+        let client = try await TestWireClient.connect(port: port, group: group)
+        var request = CreateTopicsRequest()
+        var topic = CreateTopicsRequest.CreatableTopic()
+        topic.name = name
+        topic.numPartitions = 1
+        topic.replicationFactor = 1
+        request.topics = [topic]
+        let response = try await client.send(request, version: 7, correlationId: 1) as? CreateTopicsResponse
+        await client.close()
+        return response?.topics.first?.errorCode
+    }
+
+    @Test func threeCombinedNodesElectOneControllerAndAgreeOnTopics() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let root = NSTemporaryDirectory() + "tributary-quorum-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var nodes: [Node] = []
+        for id in Int32(1)...3 {
+            nodes.append(Node(id: id, clientPort: try await RaftTestCluster.freePort(group: group),
+                              controllerPort: try await RaftTestCluster.freePort(group: group)))
+        }
+        var logger = Logger(label: "quorum-test")
+        logger.logLevel = .warning
+        var brokers: [Int32: Broker] = [:]
+        for node in nodes {
+            brokers[node.id] = try await Broker.start(
+                config: try Self.config(node, nodes: nodes, root: root), clusterIdFromEnvironment: Self.clusterId,
+                logger: logger)
+        }
+
+        // One leader is elected; it bootstraps the log, and its broker registers with it.
+        #expect(await waitFor("first active controller") { await Self.activeController(brokers) != nil } != nil)
+        let first = try #require(await Self.activeController(brokers))
+        let firstId = first.context.nodeId
+        let actives = await brokers.values.asyncCount { await $0.context.metadata.isActiveController }
+        #expect(actives == 1)
+
+        // A node that is not the active controller refuses; the active one creates the topic, and every node's
+        // image shows it.
+        let follower = try #require(brokers.values.first { $0.context.nodeId != firstId })
+        #expect(try await Self.createTopic("refused", on: follower, group: group) == KafkaError.notController.rawValue)
+        #expect(try await Self.createTopic("quorum-a", on: first, group: group) == 0)
+        #expect(await waitFor("quorum-a on every node") {
+            brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-a") != nil }
+        } != nil)
+        #expect(brokers.values.allSatisfy { $0.context.image.topic(named: "refused") == nil })
+        #expect(brokers.values.allSatisfy { $0.context.metadata.activeController(else: -2) == firstId })
+
+        // The leader stops; another node becomes the active controller with the state it replayed.
+        await first.shutdown()
+        brokers[firstId] = nil
+        #expect(await waitFor("second active controller") { await Self.activeController(brokers) != nil } != nil)
+        let second = try #require(await Self.activeController(brokers))
+        #expect(second.context.nodeId != firstId)
+        #expect(second.context.image.topic(named: "quorum-a") != nil)
+        #expect(try await Self.createTopic("quorum-a", on: second, group: group) == KafkaError.topicAlreadyExists.rawValue)
+        #expect(try await Self.createTopic("quorum-b", on: second, group: group) == 0)
+        #expect(await waitFor("quorum-b on both remaining nodes") {
+            brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-b") != nil }
+        } != nil)
+
+        for broker in brokers.values { await broker.shutdown() }
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+extension Sequence where Element: Sendable {
+    func asyncCount(_ predicate: (Element) async -> Bool) async -> Int {
+        var n = 0
+        for e in self where await predicate(e) { n += 1 }
+        return n
+    }
+}
