@@ -11,7 +11,6 @@ extension BrokerConfig {
     /// A broker-only node would run a private controller of its own, and a controller-only node would bind no
     /// client listener at all yet report itself ready.
     public var unsupportedTopology: ConfigError? {
-        let voters = quorumVoters.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
         if processRoles != [.broker, .controller] {
             let roles = processRoles.map(\.rawValue).sorted().joined(separator: ",")
             let needs = processRoles == [.broker]
@@ -22,14 +21,8 @@ extension BrokerConfig {
                     + "combined nodes: set process.roles=broker,controller on every voter of "
                     + "controller.quorum.voters (or run a single node with controller.quorum.voters=\(nodeId)@host:port)")
         }
+        // (A combined node missing from the voters it names is refused when the configuration loads, as Kafka does.)
         if runsRaftQuorum { return nil }
-        if let other = quorumVoters.first(where: { $0.id != nodeId }), !quorumVoters.contains(where: { $0.id == nodeId }) {
-            return .inconsistent(
-                keys: ["controller.quorum.voters", "node.id"],
-                message: "controller.quorum.voters=\(voters) lists voter \(other.id) but not this node (node.id=\(nodeId)): "
-                    + "a combined node that is not a voter (an observer) is not supported yet; add this node to "
-                    + "controller.quorum.voters, or set it to this node alone (\(nodeId)@host:port)")
-        }
         if !describesSingleNodeCluster {
             // Voters are this node (or none): what is left is a dynamic quorum bootstrapped from elsewhere.
             let servers = quorumBootstrapServers.map(\.description).joined(separator: ",")
