@@ -7,9 +7,8 @@ import NIOCore
 import NIOPosix
 import Testing
 
-/// Three combined broker+controller nodes in this process with a three-voter `controller.quorum.voters`: one
-/// KRaft quorum whose leader is the active controller, every node replaying the committed metadata log.
-@Suite(.serialized) struct QuorumBrokerTests {
+/// Helpers of `RaftClusterTests.threeCombinedNodesElectOneControllerAndAgreeOnTopics`.
+enum QuorumBrokerTests {
     static let clusterId = "UXVvcnVtQnJva2VyVGVzdA"
 
     struct Node {
@@ -52,14 +51,22 @@ import Testing
         await client.close()
         return response?.topics.first?.errorCode
     }
+}
 
+/// Three combined broker+controller nodes in this process with a three-voter `controller.quorum.voters`: one
+/// KRaft quorum whose leader is the active controller, every node replaying the committed metadata log.
+///
+/// A member of the serialized `RaftClusterTests` (its raft clusters do not run beside it). KNOWN BUG: with this test
+/// in the run, `swift test --filter "KafkaServerTests|RaftDriverTests"` hung (the whole process, no test finishing)
+/// in 3 of 9 runs, 1 of 3 of them with the test serialized like this; 0 of 4 runs without it hung. Cause not found.
+extension RaftClusterTests {
     @Test func threeCombinedNodesElectOneControllerAndAgreeOnTopics() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let root = NSTemporaryDirectory() + "tributary-quorum-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        var nodes: [Node] = []
+        var nodes: [QuorumBrokerTests.Node] = []
         for id in Int32(1)...3 {
-            nodes.append(Node(id: id, clientPort: try await RaftTestCluster.freePort(group: group),
+            nodes.append(QuorumBrokerTests.Node(id: id, clientPort: try await RaftTestCluster.freePort(group: group),
                               controllerPort: try await RaftTestCluster.freePort(group: group)))
         }
         var logger = Logger(label: "quorum-test")
@@ -67,13 +74,13 @@ import Testing
         var brokers: [Int32: Broker] = [:]
         for node in nodes {
             brokers[node.id] = try await Broker.start(
-                config: try Self.config(node, nodes: nodes, root: root), clusterIdFromEnvironment: Self.clusterId,
+                config: try QuorumBrokerTests.config(node, nodes: nodes, root: root), clusterIdFromEnvironment: QuorumBrokerTests.clusterId,
                 logger: logger)
         }
 
         // One leader is elected; it bootstraps the log, and its broker registers with it.
-        #expect(await waitFor("first active controller") { await Self.activeController(brokers) != nil } != nil)
-        let first = try #require(await Self.activeController(brokers))
+        #expect(await waitFor("first active controller") { await QuorumBrokerTests.activeController(brokers) != nil } != nil)
+        let first = try #require(await QuorumBrokerTests.activeController(brokers))
         let firstId = first.context.nodeId
         let actives = await brokers.values.asyncCount { await $0.context.metadata.isActiveController }
         #expect(actives == 1)
@@ -81,8 +88,8 @@ import Testing
         // A node that is not the active controller refuses; the active one creates the topic, and every node's
         // image shows it.
         let follower = try #require(brokers.values.first { $0.context.nodeId != firstId })
-        #expect(try await Self.createTopic("refused", on: follower, group: group) == KafkaError.notController.rawValue)
-        #expect(try await Self.createTopic("quorum-a", on: first, group: group) == 0)
+        #expect(try await QuorumBrokerTests.createTopic("refused", on: follower, group: group) == KafkaError.notController.rawValue)
+        #expect(try await QuorumBrokerTests.createTopic("quorum-a", on: first, group: group) == 0)
         #expect(await waitFor("quorum-a on every node") {
             brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-a") != nil }
         } != nil)
@@ -92,12 +99,12 @@ import Testing
         // The leader stops; another node becomes the active controller with the state it replayed.
         await first.shutdown()
         brokers[firstId] = nil
-        #expect(await waitFor("second active controller") { await Self.activeController(brokers) != nil } != nil)
-        let second = try #require(await Self.activeController(brokers))
+        #expect(await waitFor("second active controller") { await QuorumBrokerTests.activeController(brokers) != nil } != nil)
+        let second = try #require(await QuorumBrokerTests.activeController(brokers))
         #expect(second.context.nodeId != firstId)
         #expect(second.context.image.topic(named: "quorum-a") != nil)
-        #expect(try await Self.createTopic("quorum-a", on: second, group: group) == KafkaError.topicAlreadyExists.rawValue)
-        #expect(try await Self.createTopic("quorum-b", on: second, group: group) == 0)
+        #expect(try await QuorumBrokerTests.createTopic("quorum-a", on: second, group: group) == KafkaError.topicAlreadyExists.rawValue)
+        #expect(try await QuorumBrokerTests.createTopic("quorum-b", on: second, group: group) == 0)
         #expect(await waitFor("quorum-b on both remaining nodes") {
             brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-b") != nil }
         } != nil)
