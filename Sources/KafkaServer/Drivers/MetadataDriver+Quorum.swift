@@ -3,6 +3,7 @@ import KafkaProtocol
 import KafkaRaft
 import Logging
 import NIOCore
+import Synchronization
 
 /// How far a quorum member has replayed the committed metadata log, and whether it is the active controller.
 struct QuorumReplayState {
@@ -17,6 +18,8 @@ struct QuorumReplayState {
     /// Callers waiting until the replay passes an offset.
     var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     var stopped = false
+    /// Called when this node stops being the active controller (ends the wait of an append in flight).
+    var onDeactivation: [@Sendable () -> Void] = []
 
     /// The active controller is the Raft leader once a batch of its own epoch is committed and replayed: the
     /// leader's first entry is its LeaderChange control batch, so by then every record of earlier epochs is in
@@ -94,6 +97,13 @@ extension MetadataDriver {
         quorumState.leaderEpoch = nil
         for w in quorumState.waiters { w.continuation.resume() }
         quorumState.waiters = []
+        deactivated()
+    }
+
+    private func deactivated() {
+        let calls = quorumState.onDeactivation
+        quorumState.onDeactivation = []
+        for call in calls { call() }
     }
 
     /// The state machine: replays one committed batch into the controller and publishes the image.
@@ -132,6 +142,7 @@ extension MetadataDriver {
             logger.info("active controller in epoch \(quorumState.leaderEpoch ?? -1), replayed to offset \(quorumState.replayedEnd)")
         } else {
             logger.info("no longer the active controller")
+            deactivated()
         }
     }
 
@@ -178,7 +189,18 @@ extension MetadataDriver {
 
     private func appendThroughRaft(_ records: [MetadataRecord], _ raft: RaftDriver) async throws {
         guard !records.isEmpty else { return }
-        let last = try await raft.append(try records.map { try $0.encoded() })
+        let encoded = try records.map { try $0.encoded() }
+        // A leader that loses its quorum resigns, but its append stays pending until a later leader's commit
+        // settles it, which may never come (no majority left): the controller stops waiting when it stops being
+        // active, and the commands get NOT_CONTROLLER, as Kafka's controller fails its in-flight operations.
+        let outcome = await withCheckedContinuation { (c: CheckedContinuation<Result<Int64, any Error>, Never>) in
+            let once = ResumeOnce(c)
+            quorumState.onDeactivation.append { once.resume(.failure(RaftDriverError.notLeader(LeaderAndEpoch(leaderId: nil, epoch: -1)))) }
+            Task {
+                do { once.resume(.success(try await raft.append(encoded))) } catch { once.resume(.failure(error)) }
+            }
+        }
+        let last = try outcome.get()
         await waitReplayed(past: last)
         appends += 1
     }
@@ -212,4 +234,16 @@ struct CommittedStreamStateMachine: RaftStateMachine {
     func apply(baseOffset: Int64, records: [ByteBuffer]) {}
     func snapshotRecords() -> [ByteBuffer] { [] }
     func load(snapshot id: SnapshotId, records: [ByteBuffer]) {}
+}
+
+/// Resumes a continuation once, whichever of several events comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+    init(_ c: CheckedContinuation<T, Never>) { continuation = Mutex(c) }
+    func resume(_ value: T) {
+        continuation.withLock { c in
+            c?.resume(returning: value)
+            c = nil
+        }
+    }
 }
