@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Starts a three-node Tributary cluster on loopback: three combined nodes (broker + KRaft controller, one quorum of
+# three voters) from config/cluster/node-{1,2,3}.properties. Clients bootstrap from
+# localhost:19092,localhost:29092,localhost:39092; the controllers listen on 19093/29093/39093. Data goes to
+# ./data/cluster/node-N (TRIBUTARY_CLUSTER_DATA overrides), formatted on first start with one cluster id kept in
+# ./data/cluster/cluster-id. Logs: ./data/cluster/node-N.log. Installs and builds like server.sh. Ctrl-C stops all
+# three (SIGTERM: each shuts down cleanly).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+export PATH="/opt/swift/usr/bin:$PATH"
+say() { echo "cluster.sh: $*"; }
+
+"$here/scripts/setup.sh"
+BUILD_SAY=cluster.sh "$here/scripts/build-release.sh"
+bin="$here/.build/release/tributary"
+data="${TRIBUTARY_CLUSTER_DATA:-$PWD/data/cluster}"
+mkdir -p "$data"
+if [ ! -s "$data/cluster-id" ]; then
+  # Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (kafka-storage random-uuid).
+  python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))' > "$data/cluster-id"
+fi
+export CLUSTER_ID="$(cat "$data/cluster-id")"
+say "cluster id $CLUSTER_ID, data in $data"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  say "stopping the nodes"
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait || true
+}
+trap stop INT TERM EXIT
+for i in 1 2 3; do
+  "$bin" server --config "$here/config/cluster/node-$i.properties" --override "log.dirs=$data/node-$i" \
+    > "$data/node-$i.log" 2>&1 &
+  pids+=($!)
+  say "node $i: pid $!, PLAINTEXT://localhost:${i}9092, CONTROLLER://localhost:${i}9093, log $data/node-$i.log"
+done
+
+bootstrap=localhost:19092,localhost:29092,localhost:39092
+say "waiting for the quorum to elect a controller"
+for _ in $(seq 1 60); do
+  for p in "${pids[@]}"; do
+    if ! kill -0 "$p" 2>/dev/null; then say "FAILED: node pid $p exited; its log:"; tail -20 "$data"/node-*.log; exit 1; fi
+  done
+  if kcat -b "$bootstrap" -L -m 2 2>/dev/null | grep -q "(controller)"; then
+    kcat -b "$bootstrap" -L -m 2 2>/dev/null | sed -n '1,6p'
+    say "ready: bootstrap.servers=$bootstrap (Ctrl-C stops the cluster)"
+    wait -n || true
+    say "a node exited; stopping the others"
+    exit 1
+  fi
+  sleep 0.5
+done
+say "FAILED: no controller elected within 30 s; the logs:"
+tail -20 "$data"/node-*.log
+exit 1
