@@ -24,10 +24,13 @@ say "cluster id $CLUSTER_ID, data in $data"
 
 pids=()
 stop() {
+  # Ends the script: after a signal bash would otherwise resume after the `wait -n` below.
+  local rc=$?
   trap - INT TERM EXIT
   say "stopping the nodes"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait || true
+  exit "$rc"
 }
 trap stop INT TERM EXIT
 for i in 1 2 3; do
