@@ -59,7 +59,7 @@ import Testing
     /// Reads every record of the `__consumer_offsets-4` partition Kafka 3.7.1 wrote, decodes it with our codec,
     /// re-encodes it byte for byte, and replays it.
     @Test func kafkaWrittenPartitionReplays() throws {
-        let path = "/work/shared/kafka-captures/log-segments/__consumer_offsets-4/00000000000000000000.log"
+        let path = coordinatorCaptures + "/__consumer_offsets-4/00000000000000000000.log"
         guard let data = FileManager.default.contents(atPath: path) else {
             Issue.record("capture missing at \(path)")
             return

@@ -43,7 +43,7 @@ import Testing
     /// Reads every record of the `__transaction_state-1` partition Kafka wrote, decodes it, re-encodes it byte for
     /// byte, replays it, and reports the ids and their final states.
     @Test func kafkaWrittenPartitionReplays() throws {
-        let path = "/work/shared/kafka-captures/log-segments/__transaction_state-1/00000000000000000000.log"
+        let path = coordinatorCaptures + "/__transaction_state-1/00000000000000000000.log"
         guard let data = FileManager.default.contents(atPath: path) else {
             Issue.record("capture missing at \(path)")
             return

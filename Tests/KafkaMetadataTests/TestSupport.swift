@@ -43,8 +43,12 @@ extension QuorumController {
     }
 }
 
-/// The captured Kafka 3.7.1 data directory.
-let capturesDirectory = "/work/shared/kafka-captures/log-segments"
+/// The captured Kafka 3.7.1 data directory: `../shared/kafka-captures/log-segments` beside the repository.
+let capturesDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { url.deleteLastPathComponent() }  // Tests/<Target>/File.swift -> parent of the repo
+    return url.appendingPathComponent("shared/kafka-captures/log-segments").path
+}()
 
 /// Reads a whole file into a buffer (test fixtures only; the target itself does no I/O).
 func readFixture(_ path: String) -> ByteBuffer? {

@@ -85,15 +85,15 @@ extension RaftClusterTests {
         let actives = await brokers.values.asyncCount { await $0.context.metadata.isActiveController }
         #expect(actives == 1)
 
-        // A node that is not the active controller refuses; the active one creates the topic, and every node's
-        // image shows it.
+        // A broker that is not the active controller forwards the request to the one that is (KRaft's forwarding);
+        // the active one serves its own; every node's image shows both topics.
         let follower = try #require(brokers.values.first { $0.context.nodeId != firstId })
-        #expect(try await QuorumBrokerTests.createTopic("refused", on: follower, group: group) == KafkaError.notController.rawValue)
+        #expect(try await QuorumBrokerTests.createTopic("forwarded", on: follower, group: group) == 0)
         #expect(try await QuorumBrokerTests.createTopic("quorum-a", on: first, group: group) == 0)
-        #expect(await waitFor("quorum-a on every node") {
-            brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-a") != nil }
+        #expect(try await QuorumBrokerTests.createTopic("forwarded", on: first, group: group) == KafkaError.topicAlreadyExists.rawValue)
+        #expect(await waitFor("quorum-a and forwarded on every node") {
+            brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-a") != nil && $0.context.image.topic(named: "forwarded") != nil }
         } != nil)
-        #expect(brokers.values.allSatisfy { $0.context.image.topic(named: "refused") == nil })
         #expect(brokers.values.allSatisfy { $0.context.metadata.activeController(else: -2) == firstId })
 
         // The leader stops; another node becomes the active controller with the state it replayed.
@@ -104,7 +104,9 @@ extension RaftClusterTests {
         #expect(second.context.nodeId != firstId)
         #expect(second.context.image.topic(named: "quorum-a") != nil)
         #expect(try await QuorumBrokerTests.createTopic("quorum-a", on: second, group: group) == KafkaError.topicAlreadyExists.rawValue)
-        #expect(try await QuorumBrokerTests.createTopic("quorum-b", on: second, group: group) == 0)
+        // Forwarded from the remaining follower to the new active controller.
+        let other = try #require(brokers.values.first { $0.context.nodeId != second.context.nodeId })
+        #expect(try await QuorumBrokerTests.createTopic("quorum-b", on: other, group: group) == 0)
         #expect(await waitFor("quorum-b on both remaining nodes") {
             brokers.values.allSatisfy { $0.context.image.topic(named: "quorum-b") != nil }
         } != nil)

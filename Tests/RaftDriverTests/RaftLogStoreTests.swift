@@ -9,7 +9,13 @@ import Testing
 /// `RaftLogStore` against the metadata log directories of the captured 3-node Kafka 3.7.1 cluster, and its own
 /// round trip through the core's actions and a restart.
 @Suite struct RaftLogStoreTests {
-    static let captures = "/work/shared/kafka-captures/log-segments/cluster"
+    /// `../shared/kafka-captures/log-segments/cluster` beside the repository, from this file's path (so a clone
+    /// anywhere finds it).
+    static let captures: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }  // Tests/RaftDriverTests/File.swift -> parent of the repo
+        return url.appendingPathComponent("shared/kafka-captures/log-segments/cluster").path
+    }()
 
     /// Copies a captured `__cluster_metadata-0` (read-only files) into a writable temporary metadata.log.dir.
     func copyOfCapture(_ node: String) throws -> String {

@@ -1,5 +1,6 @@
 import KafkaMetadata
 import KafkaProtocol
+import KafkaRaft
 import KafkaStorage
 import Logging
 import NIOCore
@@ -114,8 +115,15 @@ public final class Broker: Sendable {
             brokerId: nodeId, incarnationId: KafkaUUID(mostSignificantBits: incarnation.next(), leastSignificantBits: incarnation.next()),
             listeners: endpoints, supportedFeatures: [.init(name: MetadataVersion.featureName, minVersion: 1, maxVersion: MetadataVersion.latestProduction.featureLevel)],
             rack: config.brokerRack, logDirectories: [])
+        // In a quorum the active controller may be another node: commands go to it over its controller listener.
+        let forwarding = quorum ? ForwardingControllerChannel(
+            nodeId: nodeId, clusterId: clusterId,
+            voters: config.quorumVoters.map { KafkaRaft.QuorumVoter(id: $0.id, host: $0.endpoint.host, port: $0.endpoint.port) },
+            local: metadata, group: group, attemptTimeoutMs: Int64(config.values.int("controller.quorum.request.timeout.ms")),
+            deadlineMs: Int64(config.values.int("request.timeout.ms")), logger: logger) : nil
+        let channel: any ControllerChannel = forwarding ?? metadata
         let lifecycle = BrokerLifecycle(
-            controller: metadata, cache: metadata.cache, nodeId: nodeId,
+            controller: channel, cache: metadata.cache, nodeId: nodeId,
             intervalMs: Int64(config.values.int("broker.heartbeat.interval.ms")), logger: logger)
         if !quorum {
             try await lifecycle.register(spec)
@@ -124,7 +132,7 @@ public final class Broker: Sendable {
             applier.apply(MetadataDelta(from: MetadataImage(), to: await metadata.image), initialLoad: true)
         }
 
-        let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, replicas: replicas,
+        let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, controller: channel, replicas: replicas,
                                     clock: clock, logger: logger)
         let router = BrokerHandlers.router(context)
         // Transactions a crash left between PREPARE and COMPLETE are finished now, not on the next client request.
@@ -145,8 +153,7 @@ public final class Broker: Sendable {
             bound.append(listener)
         }
         let heartbeats = Task.detached {
-            // In a quorum only the active controller takes the registration: retried until this node's controller
-            // is reachable (a non-leader's broker registers once it leads; remote registration is not built yet).
+            // In a quorum the registration waits for an active controller (the forwarding channel finds it).
             if quorum { await lifecycle.registerRetrying(spec) }
             await lifecycle.run()
         }
@@ -180,12 +187,14 @@ public final class Broker: Sendable {
         maintenance.cancel()
         heartbeats.cancel()
         cleaner?.stop()
-        if context.metadata.quorum != nil, await context.metadata.isActiveController {
-            // The active controller fences its own broker before it resigns, so that the next one does not hand
-            // partitions to it while its session runs out.
-            _ = try? await context.metadata.brokerHeartbeat(BrokerHeartbeatSpec(
+        if let forwarding = context.controller as? ForwardingControllerChannel {
+            // Controlled shutdown (KIP-631): the active controller, wherever it runs, fences this broker and moves
+            // its leaders before the node goes, so that none is handed to it while its session runs out. Bounded:
+            // a cluster without an active controller cannot answer, and the shutdown goes on without it.
+            _ = try? await forwarding.submit(.brokerHeartbeat(BrokerHeartbeatSpec(
                 brokerId: context.nodeId, brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? -1,
-                currentMetadataOffset: context.metadata.cache.offset, wantShutDown: true))
+                currentMetadataOffset: context.metadata.cache.offset, wantShutDown: true)), deadlineMs: 3000)
+            forwarding.close()
         }
         let quorum = context.metadata.quorum != nil
         if quorum {

@@ -22,19 +22,33 @@ public final class BrokerContext: Sendable {
     /// Incremental fetch sessions (KIP-227).
     let fetchSessions = SendableBox(FetchSessionCache())
 
-    init(config: BrokerConfig, clusterId: String, metadata: MetadataDriver, replicas: ReplicaManager,
-         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+    /// - Parameter controller: the channel to the active controller; nil: `metadata`, the node's own (one voter).
+    init(config: BrokerConfig, clusterId: String, metadata: MetadataDriver, controller: (any ControllerChannel)? = nil,
+         replicas: ReplicaManager, clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.config = config
         self.nodeId = config.nodeId
         self.clusterId = clusterId
         self.metadata = metadata
-        self.controller = metadata
+        let channel = controller ?? metadata
+        self.controller = channel
         self.replicas = replicas
         self.groups = GroupCoordinatorService(
-            replicas: replicas, controller: metadata, cache: metadata.cache, settings: config.groups, clock: clock, logger: logger)
+            replicas: replicas, controller: channel, cache: metadata.cache, settings: config.groups, clock: clock, logger: logger)
         self.transactions = TransactionCoordinatorService(settings: config.transactions)
         self.clock = clock
         self.logger = logger
+    }
+
+    /// The controller id Metadata and DescribeCluster give clients. In KRaft a client cannot reach the controller
+    /// quorum through a broker listener: Kafka answers with a random live broker, which forwards what the client
+    /// sends "to the controller". This node answers with itself when it is a live broker (the client has just
+    /// reached it, so a controller that died cannot strand an admin client until its next metadata refresh), else
+    /// the lowest live broker, else -1. A single voter is its own controller.
+    public var clientFacingControllerId: Int32 {
+        guard metadata.quorum != nil else { return nodeId }
+        let brokers = image.brokers
+        if brokers[nodeId]?.isActive == true { return nodeId }
+        return brokers.values.filter(\.isActive).map(\.id).min() ?? -1
     }
 
     /// The current metadata image.

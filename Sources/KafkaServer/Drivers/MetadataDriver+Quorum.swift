@@ -42,10 +42,15 @@ extension MetadataDriver {
         var raft = config
         // The controller state cannot be written into a snapshot yet (no image-to-records), so none is taken.
         raft.raft.maxBytesBetweenSnapshots = .max
+        // The controller listener serves the brokers' lifecycle and forwarded admin requests on this node's own
+        // controller, which exists only once the Raft node does: until it is bound they get NOT_CONTROLLER.
+        let local = LocalControllerChannel()
         let server = try await RaftNodeServer.start(config: raft, stateMachine: CommittedStreamStateMachine(),
-                                                    group: group, logger: logger)
+                                                    group: group, logger: logger,
+                                                    commands: ControllerHandlers.commands(local, clusterId: config.raft.clusterId))
         let driver = MetadataDriver(quorum: server, configuration: configuration, sessionTimeoutMs: sessionTimeoutMs,
                                     clock: clock, logger: logger, onCommit: onCommit)
+        local.bind(driver)
         await driver.follow(server.driver)
         return driver
     }

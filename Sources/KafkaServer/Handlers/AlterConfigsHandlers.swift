@@ -24,10 +24,11 @@ enum AlterConfigsSupport {
 struct IncrementalAlterConfigsHandler: ApiHandler {
     let apiKey = ApiKey.incrementalAlterConfigs
     let versions: ClosedRange<Int16> = 0...1
-    let context: BrokerContext
+    /// The channel to the active controller (a controller's listener: its own controller).
+    let controller: any ControllerChannel
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! IncrementalAlterConfigsRequest
+        guard let req = request as? IncrementalAlterConfigsRequest else { return .close(reason: "not an IncrementalAlterConfigs request") }
         var specs: [IncrementalAlterConfigsSpec] = []
         var refused: [Int: ApiError] = [:]
         for (i, r) in req.resources.enumerated() {
@@ -46,7 +47,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
             }
         }
         let validateOnly = req.validateOnly
-        let results = specs.isEmpty ? [] : try await context.controller.incrementalAlterConfigs(specs, validateOnly: validateOnly)
+        let results = specs.isEmpty ? [] : try await controller.incrementalAlterConfigs(specs, validateOnly: validateOnly)
         var response = IncrementalAlterConfigsResponse()
         for (r, error) in zip(req.resources, AlterConfigsSupport.merge(count: req.resources.count, refused: refused, results: results)) {
             var out = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse()
@@ -64,10 +65,11 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
 struct AlterConfigsHandler: ApiHandler {
     let apiKey = ApiKey.alterConfigs
     let versions: ClosedRange<Int16> = 0...2
-    let context: BrokerContext
+    /// The channel to the active controller (a controller's listener: its own controller).
+    let controller: any ControllerChannel
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! AlterConfigsRequest
+        guard let req = request as? AlterConfigsRequest else { return .close(reason: "not an AlterConfigs request") }
         var specs: [AlterConfigsSpec] = []
         var refused: [Int: ApiError] = [:]
         for (i, r) in req.resources.enumerated() {
@@ -77,7 +79,7 @@ struct AlterConfigsHandler: ApiHandler {
             }
         }
         let validateOnly = req.validateOnly
-        let results = specs.isEmpty ? [] : try await context.controller.alterConfigs(specs, validateOnly: validateOnly)
+        let results = specs.isEmpty ? [] : try await controller.alterConfigs(specs, validateOnly: validateOnly)
         var response = AlterConfigsResponse()
         for (r, error) in zip(req.resources, AlterConfigsSupport.merge(count: req.resources.count, refused: refused, results: results)) {
             var out = AlterConfigsResponse.AlterConfigsResourceResponse()

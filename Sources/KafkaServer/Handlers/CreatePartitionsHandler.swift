@@ -6,21 +6,12 @@ import KafkaProtocol
 struct CreatePartitionsHandler: ApiHandler {
     let apiKey = ApiKey.createPartitions
     let versions: ClosedRange<Int16> = 0...3
-    let context: BrokerContext
+    /// The channel to the active controller (a controller's listener: its own controller).
+    let controller: any ControllerChannel
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! CreatePartitionsRequest
-        let specs = req.topics.map { CreatePartitionsSpec(name: $0.name, count: $0.count, assignments: $0.assignments?.map(\.brokerIds)) }
-        let validateOnly = req.validateOnly
-        let results = try await context.controller.createPartitions(specs, validateOnly: validateOnly)
-        var response = CreatePartitionsResponse()
-        response.results = results.map { r in
-            var out = CreatePartitionsResponse.CreatePartitionsTopicResult()
-            out.name = r.name
-            out.errorCode = r.error.code
-            out.errorMessage = r.error.message
-            return out
-        }
-        return .respond(response)
+        guard let req = request as? CreatePartitionsRequest else { return .close(reason: "not a CreatePartitions request") }
+        let results = try await controller.createPartitions(req.specs, validateOnly: req.validateOnly)
+        return .respond(CreatePartitionsResponse(results: results))
     }
 }

@@ -8,24 +8,12 @@ import KafkaProtocol
 struct DeleteTopicsHandler: ApiHandler {
     let apiKey = ApiKey.deleteTopics
     let versions: ClosedRange<Int16> = 0...6
-    let context: BrokerContext
+    /// The channel to the active controller (a controller's listener: its own controller).
+    let controller: any ControllerChannel
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! DeleteTopicsRequest
-        let specs: [DeleteTopicSpec] = rc.apiVersion >= 6
-            ? req.topics.map { DeleteTopicSpec(name: $0.name, topicId: $0.topicId) }
-            : req.topicNames.map { .named($0) }
-        let version = rc.apiVersion
-        let results = try await context.controller.deleteTopics(specs, apiVersion: version)
-        var response = DeleteTopicsResponse()
-        response.responses = results.map { r in
-            var d = DeleteTopicsResponse.DeletableTopicResult()
-            d.name = r.name
-            d.topicId = r.topicId
-            d.errorCode = r.error.code
-            d.errorMessage = r.error.message
-            return d
-        }
-        return .respond(response)
+        guard let req = request as? DeleteTopicsRequest else { return .close(reason: "not a DeleteTopics request") }
+        let results = try await controller.deleteTopics(req.specs(version: rc.apiVersion), apiVersion: rc.apiVersion)
+        return .respond(DeleteTopicsResponse(results: results))
     }
 }

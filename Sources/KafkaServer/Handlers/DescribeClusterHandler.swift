@@ -2,7 +2,7 @@ import KafkaProtocol
 
 /// DescribeCluster (key 60), versions 0-2.
 ///
-/// Cluster id, controller id (this node), the registered brokers with their endpoints for the request's listener.
+/// Cluster id, controller id (`BrokerContext.clientFacingControllerId`: a live broker, as KRaft answers), the registered brokers with their endpoints for the request's listener.
 /// Endpoint type 2 (controllers, KIP-919) lists this node's controller listener. Authorized operations: all (no
 /// authorizer). Leaves out: fenced brokers listing beyond this node.
 struct DescribeClusterHandler: ApiHandler {
@@ -14,7 +14,7 @@ struct DescribeClusterHandler: ApiHandler {
         let req = request as! DescribeClusterRequest
         var response = DescribeClusterResponse()
         response.clusterId = context.clusterId
-        response.controllerId = context.metadata.activeController(else: context.nodeId)
+        response.controllerId = context.clientFacingControllerId
         response.endpointType = req.endpointType
         response.clusterAuthorizedOperations = req.includeClusterAuthorizedOperations ? MetadataHandler.allClusterOperations : Int32.min
         response.brokers = context.image.brokers.values.sorted { $0.id < $1.id }.compactMap { b in

@@ -24,7 +24,7 @@ struct MetadataHandler: ApiHandler {
         var image = context.image
         var response = MetadataResponse()
         response.clusterId = context.clusterId
-        response.controllerId = context.metadata.activeController(else: context.nodeId)
+        response.controllerId = context.clientFacingControllerId
         response.brokers = image.brokers.values.sorted { $0.id < $1.id }.compactMap { b in
             guard !b.fenced else { return nil }
             let endpoint = b.listeners.first { $0.name == rc.listenerName } ?? b.listeners.first

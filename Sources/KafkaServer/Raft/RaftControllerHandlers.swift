@@ -53,9 +53,11 @@ struct RaftDescribeQuorumHandler: ApiHandler {
 }
 
 extension RaftRequestHandler {
-    /// The router of a controller listener: the raft APIs and ApiVersions advertising exactly them.
-    static func controllerRouter(driver: RaftDriver) -> RequestRouter {
-        var handlers: [any ApiHandler] = [
+    /// The router of a controller listener: the raft APIs, the controller's own `commands` (the broker lifecycle
+    /// and admin APIs; none for a raft-only node), Envelope when there are commands, and ApiVersions advertising
+    /// exactly these.
+    static func controllerRouter(driver: RaftDriver, commands: [any ApiHandler] = []) -> RequestRouter {
+        ControllerHandlers.router(raft: [
             RaftRequestHandler(apiKey: .vote, versions: 0...0, driver: driver),
             RaftRequestHandler(apiKey: .beginQuorumEpoch, versions: 0...0, driver: driver),
             RaftRequestHandler(apiKey: .endQuorumEpoch, versions: 0...0, driver: driver),
@@ -63,10 +65,7 @@ extension RaftRequestHandler {
             RaftRequestHandler(apiKey: .fetch, versions: 13...16, driver: driver),
             RaftRequestHandler(apiKey: .fetchSnapshot, versions: 0...0, driver: driver),
             RaftDescribeQuorumHandler(driver: driver),
-        ]
-        let advertised = handlers.map { ($0.apiKey, $0.versions) } + [(ApiKey.apiVersions, 0...4 as ClosedRange<Int16>)]
-        handlers.append(ApiVersionsHandler(advertised: { advertised }))
-        return RequestRouter(handlers: handlers)
+        ], commands: commands)
     }
 }
 

@@ -14,13 +14,15 @@ public final class RaftNodeServer: Sendable {
     }
 
     /// Opens the log, starts the driver and binds the controller listener.
+    /// - Parameter commands: handlers the controller listener serves besides the raft APIs (the controller's
+    ///   broker lifecycle and admin APIs).
     public static func start(config: RaftDriverConfig, stateMachine: any RaftStateMachine, group: any EventLoopGroup,
-                             logger: Logger) async throws -> RaftNodeServer {
+                             logger: Logger, commands: [any ApiHandler] = []) async throws -> RaftNodeServer {
         let driver = try await RaftDriver.start(config: config, stateMachine: stateMachine, group: group)
         do {
             let listener = try await KafkaListener.bind(
                 name: config.listenerName, host: config.listenHost, port: config.port, group: group,
-                router: RaftRequestHandler.controllerRouter(driver: driver), maxRequestSize: 104_857_600, logger: logger,
+                router: RaftRequestHandler.controllerRouter(driver: driver, commands: commands), maxRequestSize: 104_857_600, logger: logger,
                 badConnections: BadConnectionLog(logger: logger, clock: RaftLogStore.systemWallClock))
             return RaftNodeServer(driver: driver, listener: listener)
         } catch {
