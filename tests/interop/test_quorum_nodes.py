@@ -1,28 +1,44 @@
 """Three `tributary server` processes, combined broker+controller nodes with a three-voter
-controller.quorum.voters: one KRaft quorum. A topic created on the active controller's broker shows in kcat -L
-against every node, which all name the same controller; after the controller's node stops, another takes over
-and creates a second topic.
+controller.quorum.voters: one KRaft quorum, driven by kcat and confluent-kafka as a Kafka cluster would be.
+
+- every node's kcat -L lists the three brokers and one of them as the controller;
+- an admin request sent to any node reaches the active controller (forwarding); partitions spread over the
+  brokers; records produced through one node are consumed by a group through another;
+- kill -9 of the active controller: another is elected and CreateTopics works again (the time is printed);
+  the dead broker is fenced after broker.session.timeout.ms and its partitions lose their leader; restarted,
+  it catches up, unfences and leads them again;
+- SIGSTOP of a broker past the session timeout: fenced; SIGCONT: unfenced (times printed).
 
 Times are printed, never asserted; every wait is bounded.
 """
 import re
 import shutil
+import signal
+import socket
+import struct
 import subprocess
 import time
 
 import pytest
 
+import kafka_wire as kw
 from conftest import BrokerProcess
 from test_raft_nodes import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed (apt: kcat)")
 
 CLUSTER_ID = "UXVvcnVtTm9kZXNUZXN0MQ"
+SESSION_MS = 4000
 
 
 def kcat_metadata(bootstrap):
     r = subprocess.run(["kcat", "-b", bootstrap, "-L", "-m", "5"], capture_output=True, text=True, timeout=30)
     return r.stdout if r.returncode == 0 else ""
+
+
+def brokers_of(text):
+    """The broker ids kcat -L lists."""
+    return {int(b) for b in re.findall(r"broker (\d+) at \S+", text)}
 
 
 def controller_of(text):
@@ -31,60 +47,179 @@ def controller_of(text):
     return int(m.group(1)) if m else None
 
 
-def create_topic(node, name):
-    """CreateTopics through confluent-kafka's admin client (librdkafka sends it to the controller that Metadata
-    names): the error code name, or None on success."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+def leaders_of(text, topic):
+    """{partition: leader} of `topic` in kcat -L output."""
+    block = text.split(f'topic "{topic}"', 1)
+    if len(block) < 2:
+        return {}
+    section = block[1].split("topic \"", 1)[0]
+    return {int(p): int(l) for p, l in re.findall(r"partition (\d+), leader (-?\d+)", section)}
+
+
+def quorum_leader(nodes):
+    """The raft leader id: the node of `nodes` whose controller listener answers DescribeQuorum v0 (only the
+    leader does; the others answer NOT_LEADER_OR_FOLLOWER), or None."""
+    for node in nodes:
+        leader = describe_quorum(node)
+        if leader is not None:
+            return leader
+    return None
+
+
+def describe_quorum(node):
+    """The leader id DescribeQuorum v0 on `node`'s controller listener reports, or None on an error."""
+    name = b"__cluster_metadata"
+    body = (kw.uvarint(2) + kw.uvarint(len(name) + 1) + name + kw.uvarint(2) + kw.int32(0) + kw.uvarint(0)
+            + kw.uvarint(0) + kw.uvarint(0))
+    try:
+        with socket.create_connection(("localhost", node.controller_port), timeout=3) as s:
+            s.settimeout(3)
+            s.sendall(kw.frame(kw.request_header_v2(55, 0, 7) + body))
+            payload = kw.read_response(s)
+    except OSError:
+        return None
+    # Response header v1: correlation id, tagged fields; body: ErrorCode, Topics[TopicName, Partitions[
+    # PartitionIndex, ErrorCode, LeaderId, ...]].
+    pos = 4 + 1
+    error = struct.unpack_from(">h", payload, pos)[0]
+    if error != 0:
+        return None
+    pos += 2 + 1  # topics count (1)
+    name_len = payload[pos] - 1
+    pos += 1 + name_len + 1  # name, partitions count (1)
+    _, perror, leader = struct.unpack_from(">ihi", payload, pos)
+    return leader if perror == 0 and leader >= 0 else None
+
+
+def admin_call(node, call):
+    """Runs `call(admin)` -> futures dict; the error name of the first failure, or None on success."""
+    from confluent_kafka.admin import AdminClient
     admin = AdminClient({"bootstrap.servers": node.bootstrap})
     try:
-        admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)],
-                            operation_timeout=10)[name].result(timeout=30)
+        for f in call(admin).values():
+            f.result(timeout=30)
         return None
     except Exception as e:  # KafkaException carrying the KafkaError
         err = e.args[0] if e.args else e
         return getattr(err, "name", lambda: str(err))()
 
 
-def test_three_combined_nodes_form_one_quorum(tmp_path, monkeypatch):
+def create_topic(node, name, partitions=1):
+    from confluent_kafka.admin import NewTopic
+    return admin_call(node, lambda a: a.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)],
+                                                        operation_timeout=10))
+
+
+def wait_for_brokers(nodes, expected, what, seconds=60):
+    """Waits until kcat -L of every node in `nodes` lists exactly `expected` brokers; the seconds it took."""
+    t0 = time.monotonic()
+    assert wait_for(what, lambda: all(brokers_of(kcat_metadata(n.bootstrap)) == expected for n in nodes), seconds), \
+        {n.name: kcat_metadata(n.bootstrap) for n in nodes}
+    return time.monotonic() - t0
+
+
+def produce_and_consume(producer_node, consumer_node, topic, count):
+    from confluent_kafka import Consumer, Producer
+    p = Producer({"bootstrap.servers": producer_node.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    for i in range(count):
+        p.produce(topic, key=str(i).encode(), value=f"v{i}".encode())
+    assert p.flush(30) == 0, "records left unacknowledged"
+    c = Consumer({"bootstrap.servers": consumer_node.bootstrap, "group.id": f"{topic}-group",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe([topic])
+    seen = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < count and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            seen.add(m.key().decode())
+    c.close()
+    assert seen == {str(i) for i in range(count)}, f"consumed {len(seen)} of {count}"
+
+
+def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
     nodes = {i: BrokerProcess(str(tmp_path / f"node-{i}" / "data"), name=f"node-{i}") for i in (1, 2, 3)}
-    for n in nodes.values():
-        (tmp_path / f"node-{n.name[-1]}").mkdir()
+    for i in nodes:
+        (tmp_path / f"node-{i}").mkdir()
     voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in nodes.items())
     for i, n in nodes.items():
         n.overrides = ["process.roles=broker,controller", f"node.id={i}", "controller.listener.names=CONTROLLER",
-                       f"controller.quorum.voters={voters}"]
+                       f"controller.quorum.voters={voters}", f"broker.session.timeout.ms={SESSION_MS}",
+                       "broker.heartbeat.interval.ms=500"]
+    stopped = None
     try:
         for n in nodes.values():
             n.start(timeout=30)
+        all_ids = set(nodes)
 
-        def agreed_controller(running):
-            ids = {controller_of(kcat_metadata(n.bootstrap)) for n in running.values()}
-            return ids.pop() if len(ids) == 1 and None not in ids and -1 not in ids else None
-
-        first = wait_for("all nodes name one controller", lambda: agreed_controller(nodes))
-        assert first in nodes, {i: kcat_metadata(n.bootstrap) for i, n in nodes.items()}
-        leader = nodes[first]
-        assert wait_for("topic created on the controller", lambda: create_topic(leader, "quorum-a") is None), \
-            leader.log_text()[-4000:]
-        assert wait_for("quorum-a in kcat -L of every node",
-                        lambda: all("topic \"quorum-a\"" in kcat_metadata(n.bootstrap) for n in nodes.values()))
+        # Every node lists the three brokers and names one of them as the controller.
+        took = wait_for_brokers(nodes.values(), all_ids, "three brokers in kcat -L of every node")
+        print(f"\n[quorum] three brokers registered and listed by every node after {took:.2f}s")
         for n in nodes.values():
-            text = kcat_metadata(n.bootstrap)
-            assert controller_of(text) == first, text
+            assert controller_of(kcat_metadata(n.bootstrap)) in all_ids
 
-        leader.stop_cleanly()
-        rest = {i: n for i, n in nodes.items() if i != first}
-        second = wait_for("the remaining nodes name a new controller",
-                          lambda: (lambda c: c if c not in (None, first) else None)(agreed_controller(rest)))
-        assert second in rest, {i: kcat_metadata(n.bootstrap) for i, n in rest.items()}
-        assert wait_for("second topic created on the new controller",
-                        lambda: create_topic(rest[second], "quorum-b") is None), rest[second].log_text()[-4000:]
-        assert wait_for("both topics on the remaining nodes",
-                        lambda: all("topic \"quorum-a\"" in kcat_metadata(n.bootstrap)
-                                    and "topic \"quorum-b\"" in kcat_metadata(n.bootstrap) for n in rest.values()))
-        for n in rest.values():
+        # CreateTopics on every node (the non-controllers forward it); partitions spread over the brokers; every
+        # node's metadata agrees on the leaders.
+        for i, n in nodes.items():
+            assert create_topic(n, f"quorum-{i}", partitions=6) is None, n.log_text()[-4000:]
+        assert wait_for("quorum-1..3 with the same leaders on every node", lambda: len({
+            str([leaders_of(kcat_metadata(n.bootstrap), f"quorum-{i}") for i in nodes]) for n in nodes.values()}) == 1
+            and all(len(leaders_of(kcat_metadata(nodes[1].bootstrap), f"quorum-{i}")) == 6 for i in nodes))
+        leaders = leaders_of(kcat_metadata(nodes[1].bootstrap), "quorum-1")
+        assert set(leaders.values()) == all_ids, leaders
+        produce_and_consume(nodes[1], nodes[2], "quorum-1", 300)
+
+        # kill -9 of the active controller: a new one is elected and admin requests work again.
+        active = wait_for("a raft leader", lambda: quorum_leader(nodes.values()))
+        assert active in all_ids
+        killed = nodes[active]
+        rest = {i: n for i, n in nodes.items() if i != active}
+        t0 = time.monotonic()
+        killed.kill()
+        survivor = next(iter(rest.values()))
+        assert wait_for("CreateTopics after the controller's kill -9",
+                        lambda: create_topic(survivor, "after-kill") is None, 60), survivor.log_text()[-4000:]
+        admin_back = time.monotonic() - t0
+        new_active = quorum_leader(rest.values())
+        print(f"[quorum] kill -9 of active controller {active}: CreateTopics through node {survivor.name} worked "
+              f"again after {admin_back:.2f}s; new raft leader {new_active}")
+        assert new_active in rest
+
+        # The dead broker is fenced once its session runs out; its partitions lose their leader (RF 1).
+        fenced = wait_for_brokers(rest.values(), set(rest), "the killed broker fenced") + admin_back
+        print(f"[quorum] killed broker {active} fenced {fenced:.2f}s after the kill (session {SESSION_MS} ms)")
+        assert wait_for("its partitions without a leader", lambda: all(
+            leaders_of(kcat_metadata(survivor.bootstrap), "quorum-1")[p] == -1 for p, l in leaders.items() if l == active))
+
+        # Restarted on its directory, it catches up, unfences and leads its partitions again.
+        t0 = time.monotonic()
+        killed.start(timeout=30)
+        wait_for_brokers(nodes.values(), all_ids, "the restarted broker unfenced")
+        assert wait_for("its partitions led again", lambda: leaders_of(kcat_metadata(survivor.bootstrap), "quorum-1") == leaders)
+        print(f"[quorum] restarted node {active} unfenced and leading its partitions after {time.monotonic() - t0:.2f}s")
+        assert "after-kill" in kcat_metadata(killed.bootstrap)
+        produce_and_consume(killed, survivor, "quorum-2", 120)
+
+        # SIGSTOP of a broker that is not the active controller, past the session timeout: fenced; SIGCONT: back.
+        active = wait_for("a raft leader", lambda: quorum_leader(nodes.values()))
+        victim_id = next(i for i in nodes if i != active)
+        victim = nodes[victim_id]
+        others = [n for i, n in nodes.items() if i != victim_id]
+        t0 = time.monotonic()
+        victim.proc.send_signal(signal.SIGSTOP)
+        stopped = victim
+        took = wait_for_brokers(others, all_ids - {victim_id}, "the stopped broker fenced")
+        print(f"[quorum] SIGSTOP of broker {victim_id}: fenced after {took:.2f}s (session {SESSION_MS} ms)")
+        victim.proc.send_signal(signal.SIGCONT)
+        stopped = None
+        took = wait_for_brokers(nodes.values(), all_ids, "the continued broker unfenced")
+        print(f"[quorum] SIGCONT of broker {victim_id}: unfenced after {took:.2f}s")
+
+        for n in nodes.values():
             n.stop_cleanly()
     finally:
+        if stopped is not None and stopped.proc is not None:
+            stopped.proc.send_signal(signal.SIGCONT)
         for n in nodes.values():
             n.kill()
