@@ -63,18 +63,30 @@ extension RaftNode {
             response.divergingEpoch = end
             noteVoterContact(r.replicaId)
         case .valid:
+            // Parked against the high watermark this replica was last told, not the current one: when this very
+            // fetch advanced it (the first follower to reach the new end makes the majority of three), or an
+            // earlier one did after this replica's last response, the poll after it completes the request at once.
+            // Parking against the current value left the other followers unaware of the commit until their long
+            // poll ran out (measured: a new topic reached the other brokers' Metadata 500 ms, fetch.max.wait,
+            // after the CreateTopics reply). Kafka 3.7 has that delay; KIP-1166 fixes it with the high watermark
+            // in the request, which the Kafka 3.7 wire form does not carry.
             updateReplica(r.replicaId, fetchOffset: r.fetchOffset)
             response.highWatermark = leaderHighWatermark ?? -1
             let batches = log.read(from: r.fetchOffset, maxBytes: Int(min(r.maxBytes, config.fetchMaxBytes)))
             if batches.isEmpty && park && r.maxWaitMs > 0, case .leader(var l) = role {
                 l.parked[r.replicaId] = ParkedFetch(correlationId: correlationId, request: r, deadline: now + Int64(r.maxWaitMs),
-                                                    highWatermarkWhenParked: l.highWatermark)
+                                                    highWatermarkWhenParked: l.progress(of: r.replicaId)?.highWatermarkSent)
                 role = .leader(l)
                 return nil
             }
             response.records = batches
         }
         response.highWatermark = leaderHighWatermark ?? -1
+        if case .leader(var l) = role {
+            let sent = l.highWatermark
+            l.updateProgress(of: r.replicaId) { $0.highWatermarkSent = sent }
+            role = .leader(l)
+        }
         return response
     }
 

@@ -10,6 +10,9 @@ public struct ReplicaProgress: Hashable, Sendable {
     public var endOffset: Int64?
     public var lastFetchMs: Int64?
     public var lastCaughtUpMs: Int64?
+    /// The high watermark of the last Fetch response this replica was sent: a long poll parks against it, so a
+    /// replica that has not heard of the current one is answered at once.
+    public var highWatermarkSent: Int64?
 }
 
 struct UnattachedState: Hashable, Sendable {
@@ -49,6 +52,18 @@ struct LeaderState: Hashable, Sendable {
     var checkQuorumDeadline: Int64
     var fetchedSinceCheck: Set<Int32> = []
     var pending = PendingBatch()
+
+    /// A voter's or an observer's progress.
+    func progress(of id: Int32) -> ReplicaProgress? { voters[id] ?? observers[id] }
+
+    /// Changes the progress of a known voter or observer; an unknown id is left out.
+    mutating func updateProgress(of id: Int32, _ change: (inout ReplicaProgress) -> Void) {
+        if voters[id] != nil {
+            change(&voters[id, default: ReplicaProgress()])
+        } else if observers[id] != nil {
+            change(&observers[id, default: ReplicaProgress()])
+        }
+    }
 }
 
 struct SnapshotDownload: Hashable, Sendable {
