@@ -20,7 +20,6 @@ import shutil
 import signal
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -35,15 +34,7 @@ import kafka_wire as kw  # noqa: E402  (the interop tests' framing helpers)
 CLUSTER_ID = "QmVuY2hDbHVzdGVyRmlnMQ"
 
 
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+free_ports = kw.free_ports
 
 
 class Node:
@@ -100,22 +91,7 @@ class Node:
             self.proc = None
 
     def describe_quorum_leader(self):
-        """The leader DescribeQuorum v0 on this node's controller listener names (only the leader answers)."""
-        name = b"__cluster_metadata"
-        body = (kw.uvarint(2) + kw.uvarint(len(name) + 1) + name + kw.uvarint(2) + kw.int32(0) + kw.uvarint(0)
-                + kw.uvarint(0) + kw.uvarint(0))
-        try:
-            with socket.create_connection(("localhost", self.cport), timeout=1) as s:
-                s.settimeout(1)
-                s.sendall(kw.frame(kw.request_header_v2(55, 0, 7) + body))
-                payload = kw.read_response(s)
-            if struct.unpack_from(">h", payload, 5)[0] != 0:
-                return None
-            pos = 8 + payload[8]  # past the topic name's compact length and bytes
-            _, error, leader = struct.unpack_from(">ihi", payload, pos + 1)
-            return leader if error == 0 and leader >= 0 else None
-        except (OSError, struct.error, IndexError):
-            return None
+        return kw.describe_quorum_leader(self.cport, timeout=1)
 
     def metadata_names(self):
         """The raw Metadata v1 response for all topics (names are searched in it), or b"" on an error."""

@@ -214,3 +214,39 @@ def api_versions(bootstrap, version=3):
             body = uvarint(len(b"raw") + 1) + b"raw" + uvarint(len(b"1") + 1) + b"1" + uvarint(0)
         s.sendall(frame(header + body))
         return read_response(s)
+
+
+def free_ports(n):
+    """`n` distinct loopback ports that were free a moment ago."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def describe_quorum_leader(port, timeout=3.0):
+    """The raft leader that DescribeQuorum v0 on the controller listener at localhost:`port` names, or None: only
+    the leader answers it (the others give NOT_LEADER_OR_FOLLOWER), and a node that is down gives None."""
+    name = b"__cluster_metadata"
+    body = (uvarint(2) + uvarint(len(name) + 1) + name + uvarint(2) + int32(0) + uvarint(0)
+            + uvarint(0) + uvarint(0))
+    try:
+        with socket.create_connection(("localhost", port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(frame(request_header_v2(55, 0, 7) + body))
+            payload = read_response(s)
+        # Response header v1 (correlation id, tagged fields); ErrorCode; Topics[TopicName, Partitions[
+        # PartitionIndex, ErrorCode, LeaderId, ...]], one of each.
+        if struct.unpack_from(">h", payload, 5)[0] != 0:
+            return None
+        pos = 8 + payload[8]  # past the topic name's compact length and bytes
+        _, error, leader = struct.unpack_from(">ihi", payload, pos + 1)
+        return leader if error == 0 and leader >= 0 else None
+    except (OSError, struct.error, IndexError):
+        return None

@@ -14,8 +14,6 @@ Times are printed, never asserted; every wait is bounded.
 import re
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import time
 
@@ -67,28 +65,7 @@ def quorum_leader(nodes):
 
 
 def describe_quorum(node):
-    """The leader id DescribeQuorum v0 on `node`'s controller listener reports, or None on an error."""
-    name = b"__cluster_metadata"
-    body = (kw.uvarint(2) + kw.uvarint(len(name) + 1) + name + kw.uvarint(2) + kw.int32(0) + kw.uvarint(0)
-            + kw.uvarint(0) + kw.uvarint(0))
-    try:
-        with socket.create_connection(("localhost", node.controller_port), timeout=3) as s:
-            s.settimeout(3)
-            s.sendall(kw.frame(kw.request_header_v2(55, 0, 7) + body))
-            payload = kw.read_response(s)
-    except OSError:
-        return None
-    # Response header v1: correlation id, tagged fields; body: ErrorCode, Topics[TopicName, Partitions[
-    # PartitionIndex, ErrorCode, LeaderId, ...]].
-    pos = 4 + 1
-    error = struct.unpack_from(">h", payload, pos)[0]
-    if error != 0:
-        return None
-    pos += 2 + 1  # topics count (1)
-    name_len = payload[pos] - 1
-    pos += 1 + name_len + 1  # name, partitions count (1)
-    _, perror, leader = struct.unpack_from(">ihi", payload, pos)
-    return leader if perror == 0 and leader >= 0 else None
+    return kw.describe_quorum_leader(node.controller_port)
 
 
 def admin_call(node, call):

@@ -6,7 +6,6 @@ Times are printed, never asserted; every wait is bounded.
 """
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -15,17 +14,7 @@ import time
 from conftest import tributary_bin
 
 
-def free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+from kafka_wire import free_ports  # noqa: E402,F401  (re-exported: other tests import it from here)
 
 
 class RaftNodeProcess:
