@@ -5,6 +5,9 @@
 # ./data/cluster/node-N (TRIBUTARY_CLUSTER_DATA overrides), formatted on first start with one cluster id kept in
 # ./data/cluster/cluster-id. Logs: ./data/cluster/node-N.log. Installs and builds like server.sh. Ctrl-C stops all
 # three (SIGTERM: each shuts down cleanly).
+# With --split: three controller-only nodes (config/split/controller-{1,2,3}, CONTROLLER on 19093/29093/39093) and
+# three broker-only nodes (config/split/broker-{4,5,6}, PLAINTEXT on 19094/29094/39094), as Kafka's "dedicated
+# controllers" layout; data in ./data/split.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -13,7 +16,20 @@ say() { echo "cluster.sh: $*"; }
 "$here/scripts/setup.sh"
 BUILD_SAY=cluster.sh "$here/scripts/build-release.sh"
 bin="$here/.build/release/tributary"
-data="${TRIBUTARY_CLUSTER_DATA:-$PWD/data/cluster}"
+split=false
+if [ "${1:-}" = "--split" ]; then split=true; shift; fi
+if [ $# -gt 0 ]; then say "usage: scripts/cluster.sh [--split]"; exit 2; fi
+if $split; then
+  data="${TRIBUTARY_CLUSTER_DATA:-$PWD/data/split}"
+  nodes=(controller-1 controller-2 controller-3 broker-4 broker-5 broker-6)
+  confdir="$here/config/split"
+  bootstrap=localhost:19094,localhost:29094,localhost:39094
+else
+  data="${TRIBUTARY_CLUSTER_DATA:-$PWD/data/cluster}"
+  nodes=(node-1 node-2 node-3)
+  confdir="$here/config/cluster"
+  bootstrap=localhost:19092,localhost:29092,localhost:39092
+fi
 mkdir -p "$data"
 if [ ! -s "$data/cluster-id" ]; then
   # Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (kafka-storage random-uuid).
@@ -33,18 +49,16 @@ stop() {
   exit "$rc"
 }
 trap stop INT TERM EXIT
-for i in 1 2 3; do
-  "$bin" server --config "$here/config/cluster/node-$i.properties" --override "log.dirs=$data/node-$i" \
-    > "$data/node-$i.log" 2>&1 &
+for n in "${nodes[@]}"; do
+  "$bin" server --config "$confdir/$n.properties" --override "log.dirs=$data/$n" > "$data/$n.log" 2>&1 &
   pids+=($!)
-  say "node $i: pid $!, PLAINTEXT://localhost:${i}9092, CONTROLLER://localhost:${i}9093, log $data/node-$i.log"
+  say "$n: pid $!, $(grep '^listeners=' "$confdir/$n.properties" | cut -d= -f2-), log $data/$n.log"
 done
 
-bootstrap=localhost:19092,localhost:29092,localhost:39092
 say "waiting for the quorum to elect a controller"
 for _ in $(seq 1 60); do
   for p in "${pids[@]}"; do
-    if ! kill -0 "$p" 2>/dev/null; then say "FAILED: node pid $p exited; its log:"; tail -20 "$data"/node-*.log; exit 1; fi
+    if ! kill -0 "$p" 2>/dev/null; then say "FAILED: node pid $p exited; its log:"; tail -20 "$data"/*.log; exit 1; fi
   done
   if kcat -b "$bootstrap" -L -m 2 2>/dev/null | grep -q "(controller)"; then
     kcat -b "$bootstrap" -L -m 2 2>/dev/null | sed -n '1,6p'
@@ -56,5 +70,5 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 say "FAILED: no controller elected within 30 s; the logs:"
-tail -20 "$data"/node-*.log
+tail -20 "$data"/*.log
 exit 1

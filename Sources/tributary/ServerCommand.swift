@@ -59,6 +59,8 @@ struct ServerCommand: AsyncParsableCommand {
         if let first = loaded.config.advertisedListeners.first {
             let address = "\(first.host ?? "localhost"):\(broker.boundPorts[first.name] ?? first.port)"
             logger.info("ready: clients connect to \(address); try it: kcat -b \(address) -L")
+        } else if !loaded.config.isBroker {
+            logger.info("ready: controller only (process.roles=controller); brokers reach it through controller.quorum.voters")
         }
         await waitForTermination()
         logger.info("shutting down")

@@ -4,8 +4,9 @@ import Testing
 
 @testable import KafkaServer
 
-/// Topologies that load (Kafka accepts them): a quorum of this node alone and a static quorum of combined voters
-/// run; what still needs broker-only or controller-only nodes, or dynamic quorums is refused.
+/// Topologies that load (Kafka accepts them): a quorum of this node alone, and every node of a static quorum
+/// (combined and controller-only voters, broker-only observers) run; dynamic quorums (KIP-853 bootstrap servers of
+/// other nodes) are refused.
 @Suite struct ConfigTopologyTests {
     private static func props(_ lines: String...) -> String { lines.joined(separator: "\n") }
     private static let combined = "process.roles=broker,controller"
@@ -20,6 +21,13 @@ import Testing
         // One combined voter of a static three-voter quorum: the metadata log is replicated by Raft.
         props(combined, "node.id=2", bothListeners, controller,
               "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
+        // A broker-only observer of controllers elsewhere, and a controller-only voter (also a quorum of one).
+        props("process.roles=broker", "node.id=4", "listeners=PLAINTEXT://:9092", controller,
+              "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
+        props("process.roles=controller", "node.id=1", "listeners=CONTROLLER://:9093", controller,
+              "controller.quorum.voters=1@localhost:9093,2@localhost:9095,3@localhost:9097"),
+        props("process.roles=controller", "node.id=1", "listeners=CONTROLLER://:9093", controller,
+              "controller.quorum.voters=1@localhost:9093"),
     ]
 
     @Test(arguments: runnable)
@@ -31,13 +39,7 @@ import Testing
     static let refused: [(file: String, expected: [String])] = [
         // This node is not even among the voters of a combined node whose quorum is elsewhere.
         (props(kafkaQuickstartProperties, "controller.quorum.bootstrap.servers=other-host:9093"),
-         ["controller.quorum.bootstrap.servers=other-host:9093", "multi-node quorums", "not supported yet"]),
-        (props("process.roles=broker", "node.id=4", "listeners=PLAINTEXT://:9092", controller,
-               "controller.quorum.voters=1@localhost:9093"),
-         ["process.roles=broker is not supported yet", "controller.quorum.voters", "multi-node quorums run only on combined nodes"]),
-        (props("process.roles=controller", "node.id=1", "listeners=CONTROLLER://:9093", controller,
-               "controller.quorum.voters=1@localhost:9093"),
-         ["process.roles=controller is not supported yet", "controller.quorum.voters"]),
+         ["controller.quorum.bootstrap.servers=other-host:9093", "dynamic quorums (KIP-853)", "not supported yet"]),
     ]
 
     @Test(arguments: refused)
@@ -50,9 +52,9 @@ import Testing
     @Test func brokerStartRefusesBeforeTouchingTheDirectories() async throws {
         let dir = NSTemporaryDirectory() + "tributary-topology-\(UInt64.random(in: 0...UInt64.max))"
         let config = try loadConfig(overrides: [
-            "process.roles=broker", "node.id=4", "controller.listener.names=CONTROLLER",
-            "listeners=PLAINTEXT://localhost:0", "log.dirs=\(dir)",
-            "controller.quorum.voters=1@localhost:19093,2@localhost:19095,3@localhost:19097",
+            "process.roles=broker,controller", "node.id=1", "controller.listener.names=CONTROLLER",
+            "listeners=PLAINTEXT://localhost:0,CONTROLLER://localhost:0", "log.dirs=\(dir)",
+            "controller.quorum.bootstrap.servers=other-host:19093",
         ]).config
         await #expect(throws: ConfigError.self) {
             _ = try await Broker.start(config: config, logger: Logger(label: "test"))

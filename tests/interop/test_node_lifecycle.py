@@ -142,14 +142,15 @@ def run_server(cwd, *overrides):
 
 
 def test_unsupported_quorum_topologies_refuse_to_start(tmp_path):
-    """A broker-only node would run a private controller of its own: refused before it touches its directories,
-    naming the key. (A combined voter of a three-voter quorum starts: tests/interop/test_quorum_nodes.py.)"""
+    """A dynamic quorum bootstrapped from other nodes (KIP-853) would start as a cluster of one: refused before the
+    node touches its directories, naming the key. (Static quorums start: tests/interop/test_quorum_nodes.py.)"""
     port, controller_port = free_port_pair()
     data = tmp_path / "data"
     common = ["controller.listener.names=CONTROLLER", f"log.dirs={data}"]
-    r = run_server(tmp_path, "process.roles=broker", "node.id=2", *common, f"listeners=PLAINTEXT://localhost:{port}",
-                   f"controller.quorum.voters=1@localhost:{controller_port}")
+    r = run_server(tmp_path, "process.roles=broker,controller", "node.id=2", *common,
+                   f"listeners=PLAINTEXT://localhost:{port},CONTROLLER://localhost:{controller_port}",
+                   "controller.quorum.bootstrap.servers=other-host:9093")
     assert r.returncode == 1, r
     assert "refusing to start" in r.stderr, r.stderr
     assert not data.exists(), "the refused node formatted its log directory"
-    assert "process.roles=broker is not supported yet" in r.stderr, r.stderr
+    assert "dynamic quorums (KIP-853) are not supported yet" in r.stderr, r.stderr

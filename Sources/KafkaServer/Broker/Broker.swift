@@ -93,9 +93,14 @@ public final class Broker: Sendable {
             // leader bootstraps it, every node replays what is committed.
             let seed = UInt64.random(in: 0..<1_000_000)
             let raft = config.raftDriverConfig(clusterId: clusterId, seed: seed)
-            logger.info("metadata quorum \(config.quorumVoters.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")), controller listener \(raft.listenerName)://\(raft.listenHost):\(raft.port), election seed \(seed)")
+            let voters = config.quorumVoters.map { "\($0.id)@\($0.endpoint)" }.joined(separator: ",")
+            if config.isQuorumObserver {
+                logger.info("metadata quorum \(voters), followed as an observer (broker-only node)")
+            } else {
+                logger.info("metadata quorum \(voters), controller listener \(raft.listenerName)://\(raft.listenHost):\(raft.port), election seed \(seed)")
+            }
             metadata = try await MetadataDriver.start(
-                quorum: raft, group: group, configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
+                quorum: raft, observer: config.isQuorumObserver, group: group, configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
                 clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
         } else {
             metadata = try MetadataDriver(
@@ -133,7 +138,7 @@ public final class Broker: Sendable {
         }
 
         let context = BrokerContext(config: config, clusterId: clusterId, metadata: metadata, controller: channel, replicas: replicas,
-                                    clock: clock, logger: logger)
+                                    group: group, clock: clock, logger: logger)
         let router = BrokerHandlers.router(context)
         // Transactions a crash left between PREPARE and COMPLETE are finished now, not on the next client request.
         await context.transactions.loadExisting(context)
@@ -152,7 +157,10 @@ public final class Broker: Sendable {
             logger.info("listening on \(endpoint.name)://\(host):\(listener.port)\(endpoint.name == endpoint.securityProtocol.rawValue ? "" : " (\(endpoint.securityProtocol.rawValue))")")
             bound.append(listener)
         }
+        let isBroker = config.isBroker
         let heartbeats = Task.detached {
+            // A controller-only node has no broker to register (its brokers are other processes).
+            guard isBroker else { return }
             // In a quorum the registration waits for an active controller (the forwarding channel finds it).
             if quorum { await lifecycle.registerRetrying(spec) }
             await lifecycle.run()
@@ -173,7 +181,9 @@ public final class Broker: Sendable {
             }
         }
         // Compaction runs on its own threads, never on the event loops (log.cleaner.enable).
-        let cleaner = config.replication.logCleanerEnable
+        // (Not on a controller-only node: it hosts no partition logs, and each cleaner thread holds a large
+        // offset map.)
+        let cleaner = config.replication.logCleanerEnable && config.isBroker
             ? LogCleanerService(logs: logs, settings: LogCleanerService.settings(config), clock: clock, logger: logger) : nil
         cleaner?.start()
         return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
@@ -187,15 +197,16 @@ public final class Broker: Sendable {
         maintenance.cancel()
         heartbeats.cancel()
         cleaner?.stop()
-        if let forwarding = context.controller as? ForwardingControllerChannel {
+        if let forwarding = context.controller as? ForwardingControllerChannel, context.config.isBroker {
             // Controlled shutdown (KIP-631): the active controller, wherever it runs, fences this broker and moves
             // its leaders before the node goes, so that none is handed to it while its session runs out. Bounded:
             // a cluster without an active controller cannot answer, and the shutdown goes on without it.
             _ = try? await forwarding.submit(.brokerHeartbeat(BrokerHeartbeatSpec(
                 brokerId: context.nodeId, brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? -1,
                 currentMetadataOffset: context.metadata.cache.offset, wantShutDown: true)), deadlineMs: 3000)
-            forwarding.close()
         }
+        (context.controller as? ForwardingControllerChannel)?.close()
+        context.interBroker.close()
         let quorum = context.metadata.quorum != nil
         if quorum {
             // The Raft node runs on this event loop group: it resigns and stops before the group does.

@@ -2,6 +2,8 @@ import KafkaMetadata
 import KafkaProtocol
 import KafkaStorage
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// What every handler can reach: identity, configuration, the metadata image and driver, the data path.
@@ -21,10 +23,14 @@ public final class BrokerContext: Sendable {
     let producerIds = ProducerIdSource()
     /// Incremental fetch sessions (KIP-227).
     let fetchSessions = SendableBox(FetchSessionCache())
+    /// Connections to the other brokers (transaction verification with a remote coordinator).
+    let interBroker: InterBrokerClients
 
     /// - Parameter controller: the channel to the active controller; nil: `metadata`, the node's own (one voter).
+    /// - Parameter group: the event loops of connections to other brokers.
     init(config: BrokerConfig, clusterId: String, metadata: MetadataDriver, controller: (any ControllerChannel)? = nil,
-         replicas: ReplicaManager, clock: @escaping @Sendable () -> Int64, logger: Logger) {
+         replicas: ReplicaManager, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+         clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.config = config
         self.nodeId = config.nodeId
         self.clusterId = clusterId
@@ -33,8 +39,11 @@ public final class BrokerContext: Sendable {
         self.controller = channel
         self.replicas = replicas
         self.groups = GroupCoordinatorService(
-            replicas: replicas, controller: channel, cache: metadata.cache, settings: config.groups, clock: clock, logger: logger)
+            replicas: replicas, nodeId: config.nodeId, controller: channel, cache: metadata.cache, settings: config.groups, clock: clock, logger: logger)
         self.transactions = TransactionCoordinatorService(settings: config.transactions)
+        self.interBroker = InterBrokerClients(
+            nodeId: config.nodeId, listenerName: config.interBrokerListenerName, group: group,
+            requestTimeoutMs: Int64(config.values.int("request.timeout.ms")))
         self.clock = clock
         self.logger = logger
     }

@@ -3,12 +3,23 @@ import KafkaRaft
 // The multi-voter KRaft quorum of combined nodes (issue 10): which configurations run one, and how its Raft node
 // is configured.
 extension BrokerConfig {
-    /// True for a combined broker+controller that is one voter of a static `controller.quorum.voters` naming other
-    /// voters too: its metadata log is replicated by a `RaftDriver` on its controller listener.
+    /// True when the metadata log is replicated by a `RaftDriver` (a static `controller.quorum.voters`, no
+    /// bootstrap servers): a combined node that is one of several voters, a controller-only voter (even a quorum
+    /// of one: its brokers are other nodes), or a broker-only node, which follows the log as an observer. A
+    /// combined node whose only voter is itself keeps the single-voter path. (Load-time validation already
+    /// requires a controller to be a voter and a broker-only node not to be one, as Kafka does.)
     public var runsRaftQuorum: Bool {
-        processRoles == [.broker, .controller] && quorumBootstrapServers.isEmpty
-            && quorumVoters.contains { $0.id == nodeId } && quorumVoters.contains { $0.id != nodeId }
+        guard quorumBootstrapServers.isEmpty, !quorumVoters.isEmpty else { return false }
+        switch processRoles {
+        case [.broker, .controller]: return quorumVoters.contains { $0.id == nodeId } && quorumVoters.contains { $0.id != nodeId }
+        case [.controller]: return quorumVoters.contains { $0.id == nodeId }
+        case [.broker]: return !quorumVoters.contains { $0.id == nodeId }
+        default: return false
+        }
     }
+
+    /// A broker-only node of a quorum: its Raft node is an observer with no controller listener.
+    public var isQuorumObserver: Bool { runsRaftQuorum && !isController }
 
     /// The Raft node of this voter: `controller.quorum.*` timeouts, the log in `metadata.log.dir`, the controller
     /// listener (the first of `controller.listener.names` that `listeners` binds; else this node's voter address).

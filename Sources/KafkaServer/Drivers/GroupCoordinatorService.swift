@@ -11,6 +11,8 @@ import Synchronization
 public final class GroupCoordinatorService: Sendable {
     public static let topic = "__consumer_offsets"
     let replicas: ReplicaManager
+    /// This broker: it coordinates the groups of the partitions it leads.
+    let nodeId: Int32
     let controller: any ControllerChannel
     let cache: MetadataCache
     let settings: GroupCoordinatorSettings
@@ -19,9 +21,10 @@ public final class GroupCoordinatorService: Sendable {
     let logger: Logger
     private let shards = Mutex<[Int32: GroupShardDriver]>([:])
 
-    init(replicas: ReplicaManager, controller: any ControllerChannel, cache: MetadataCache, settings: GroupCoordinatorSettings,
+    init(replicas: ReplicaManager, nodeId: Int32, controller: any ControllerChannel, cache: MetadataCache, settings: GroupCoordinatorSettings,
          clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.replicas = replicas
+        self.nodeId = nodeId
         self.controller = controller
         self.cache = cache
         self.settings = settings
@@ -75,9 +78,15 @@ public final class GroupCoordinatorService: Sendable {
     }
 
     /// The shard driver that coordinates `groupId`.
+    /// Throws NOT_COORDINATOR when the image names another broker as the partition's leader: its coordinator is
+    /// there (FindCoordinator names it), and this node must not load a log it does not lead.
     func shard(for groupId: String) async throws -> GroupShardDriver {
         let partitions = try await ensureTopic()
-        return shard(partition: Self.partition(for: groupId, partitions: partitions))
+        let partition = Self.partition(for: groupId, partitions: partitions)
+        if let leader = cache.image.topic(named: Self.topic)?.partitions[partition]?.leader, leader != nodeId {
+            throw KafkaError.notCoordinator
+        }
+        return shard(partition: partition)
     }
 
     func shard(partition: Int32) -> GroupShardDriver {
@@ -99,6 +108,8 @@ public final class GroupCoordinatorService: Sendable {
     /// Every shard (ListGroups asks them all).
     func allShards() async throws -> [GroupShardDriver] {
         let partitions = try await ensureTopic()
-        return (0..<partitions).map { shard(partition: $0) }
+        // The shards of the partitions this broker leads (all of them on a single node); ListGroups lists those.
+        let led = cache.image.topic(named: Self.topic)?.partitions
+        return (0..<partitions).filter { led?[$0].map { $0.leader == nodeId } ?? true }.map { shard(partition: $0) }
     }
 }

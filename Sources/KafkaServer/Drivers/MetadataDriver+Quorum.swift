@@ -33,8 +33,10 @@ struct QuorumReplayState {
 /// Raft that replies once the batch is committed and replayed. Elsewhere a command gets NOT_CONTROLLER.
 extension MetadataDriver {
     /// Starts the Raft node of `config` on its controller listener and a driver replaying its log.
+    /// - Parameter observer: a broker-only node's: no controller listener is bound and it never leads (its id is
+    ///   not among the voters), so its controller only replays; commands go to the active one by forwarding.
     public static func start(
-        quorum config: RaftDriverConfig, group: any EventLoopGroup, configuration: ControllerConfiguration,
+        quorum config: RaftDriverConfig, observer: Bool = false, group: any EventLoopGroup, configuration: ControllerConfiguration,
         sessionTimeoutMs: Int64 = BrokerSessions.defaultSessionTimeoutMs,
         clock: @escaping @Sendable () -> Int64, logger: Logger,
         onCommit: @escaping @Sendable (MetadataDelta) -> Void
@@ -47,7 +49,8 @@ extension MetadataDriver {
         let local = LocalControllerChannel()
         let server = try await RaftNodeServer.start(config: raft, stateMachine: CommittedStreamStateMachine(),
                                                     group: group, logger: logger,
-                                                    commands: ControllerHandlers.commands(local, clusterId: config.raft.clusterId))
+                                                    commands: ControllerHandlers.commands(local, clusterId: config.raft.clusterId),
+                                                    serve: !observer)
         let driver = MetadataDriver(quorum: server, configuration: configuration, sessionTimeoutMs: sessionTimeoutMs,
                                     clock: clock, logger: logger, onCommit: onCommit)
         local.bind(driver)

@@ -11,7 +11,7 @@ import NIOCore
 actor TransactionShardDriver {
     let partition: TopicPartition
     private var shard: TransactionCoordinatorShard
-    private let context: BrokerContext
+    let context: BrokerContext
     private var loaded = false
     private var nextRequestId: UInt64 = 0
     private var waiting: [UInt64: CheckedContinuation<TxnResponse?, Never>] = [:]
@@ -123,37 +123,53 @@ actor TransactionShardDriver {
         }
     }
 
-    /// WriteTxnMarkers, done locally: a COMMIT or ABORT control batch appended to every partition of the
-    /// transaction (the partition's producer state closes the transaction and, for aborts, indexes it).
+    /// WriteTxnMarkers: a COMMIT or ABORT control batch appended to every partition of the transaction (the
+    /// partition's producer state closes the transaction and, for aborts, indexes it). Partitions this broker
+    /// leads are written here; those led by other brokers get a WriteTxnMarkers request (TransactionShardDriver+
+    /// RemoteMarkers). The transaction completes once every marker is written.
     private func writeMarkers(_ m: MarkerRequest) {
-        let now = context.clock()
-        var offsetsPartitions: [Int32] = []
+        let image = context.image
+        var local: [TxnPartition] = []
+        var remote: [TxnPartition] = []
         for p in m.partitions {
-            let tp = TopicPartition(p.topic, p.partition)
-            do {
-                let marker = EndTransactionMarker(commit: m.result == .commit, coordinatorEpoch: m.coordinatorEpoch)
-                let batch = try RecordBatchBuilder.endTransactionMarker(marker, producerId: m.producerId, producerEpoch: m.producerEpoch, timestamp: now)
-                try context.replicas.appendInternal(tp, records: batch)
-                if p.topic == GroupCoordinatorService.topic { offsetsPartitions.append(p.partition) }
-            } catch StorageError.notFound {
-                // The topic was deleted meanwhile: nothing to mark, as Kafka skips partitions that are gone.
-            } catch {
-                context.logger.error("cannot write the \(m.result) marker of \(m.transactionalId) to \(tp): \(error)")
+            if let leader = image.topic(named: p.topic)?.partitions[p.partition]?.leader, leader >= 0, leader != context.nodeId {
+                remote.append(p)
+            } else {
+                local.append(p)
             }
         }
+        let offsetsPartitions = local.filter { appendMarker(m, $0) && $0.topic == GroupCoordinatorService.topic }.map(\.partition)
         let written = TxnEvent.markersWritten(transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, result: m.result)
-        guard !offsetsPartitions.isEmpty else { return run(written) }
+        guard !offsetsPartitions.isEmpty || !remote.isEmpty else { return run(written) }
         // The group shards of the marked __consumer_offsets partitions apply the transaction's offsets before the
         // transaction completes: until then it stays in PREPARE, so the producer's next transaction cannot add
-        // offsets (CONCURRENT_TRANSACTIONS) that this marker would wrongly complete.
+        // offsets (CONCURRENT_TRANSACTIONS) that this marker would wrongly complete. (A remote broker's
+        // WriteTxnMarkers handler does the same for its partitions before it answers.)
         let groups = context.groups
         let committed = m.result == .commit
         Task {
+            await self.sendMarkers(m, remote)
             for partition in offsetsPartitions {
                 await groups.transactionCompleted(partition: partition, producerId: m.producerId, producerEpoch: m.producerEpoch, committed: committed)
             }
             self.run(written)
         }
+    }
+
+    /// Appends the marker of `m` to `p` on this broker; false when it was not written.
+    func appendMarker(_ m: MarkerRequest, _ p: TxnPartition) -> Bool {
+        let tp = TopicPartition(p.topic, p.partition)
+        do {
+            let marker = EndTransactionMarker(commit: m.result == .commit, coordinatorEpoch: m.coordinatorEpoch)
+            let batch = try RecordBatchBuilder.endTransactionMarker(marker, producerId: m.producerId, producerEpoch: m.producerEpoch, timestamp: context.clock())
+            try context.replicas.appendInternal(tp, records: batch)
+            return true
+        } catch StorageError.notFound {
+            // The topic was deleted meanwhile: nothing to mark, as Kafka skips partitions that are gone.
+        } catch {
+            context.logger.error("cannot write the \(m.result) marker of \(m.transactionalId) to \(tp): \(error)")
+        }
+        return false
     }
 }
 
@@ -177,21 +193,40 @@ public final class TransactionCoordinatorService: Sendable {
         return Int32(context.image.topic(named: Self.topic)?.partitions.count ?? Int(settings.stateLogNumPartitions))
     }
 
+    /// The broker that coordinates `transactionalId` when it is not this one (the leader of its partition of
+    /// `__transaction_state`); nil when it is this broker, or the topic or its leader is not known yet.
+    func remoteCoordinator(of transactionalId: String, _ context: BrokerContext) async -> Int32? {
+        guard let topic = context.image.topic(named: Self.topic) else { return nil }
+        let index = GroupCoordinatorService.partition(for: transactionalId, partitions: Int32(topic.partitions.count))
+        guard let leader = topic.partitions[index]?.leader, leader >= 0, leader != context.nodeId else { return nil }
+        return leader
+    }
+
     func shard(for transactionalId: String, _ context: BrokerContext) async throws -> TransactionShardDriver {
         let partitions = try await ensureTopic(context)
-        return shard(index: GroupCoordinatorService.partition(for: transactionalId, partitions: partitions), context)
+        let index = GroupCoordinatorService.partition(for: transactionalId, partitions: partitions)
+        // Another broker leads this partition: its coordinator is there (FindCoordinator names it).
+        if let leader = context.image.topic(named: Self.topic)?.partitions[index]?.leader, leader != context.nodeId {
+            throw KafkaError.notCoordinator
+        }
+        return shard(index: index, context)
     }
 
     /// Loads every shard of an existing `__transaction_state` (start-up recovery of unfinished transactions).
     func loadExisting(_ context: BrokerContext) async {
         guard let topic = context.image.topic(named: Self.topic) else { return }
-        for index in topic.partitions.keys.sorted() { await shard(index: index, context).load() }
+        // Only the partitions this broker leads: the others' coordinators run where they are led.
+        for (index, partition) in topic.partitions.sorted(by: { $0.key < $1.key }) where partition.leader == context.nodeId {
+            await shard(index: index, context).load()
+        }
     }
 
     /// Every shard (ListTransactions asks them all).
     func allShards(_ context: BrokerContext) async throws -> [TransactionShardDriver] {
         let partitions = try await ensureTopic(context)
-        return (0..<partitions).map { shard(index: $0, context) }
+        // The shards of the partitions this broker leads (all of them on a single node).
+        let led = context.image.topic(named: Self.topic)?.partitions
+        return (0..<partitions).filter { led?[$0].map { $0.leader == context.nodeId } ?? true }.map { shard(index: $0, context) }
     }
 
     private func shard(index: Int32, _ context: BrokerContext) -> TransactionShardDriver {

@@ -1,55 +1,75 @@
+import KafkaMetadata
 import KafkaProtocol
 
 /// FindCoordinator (key 10), versions 0-6 (batched keys from v4, KIP-699).
 ///
-/// Groups (key type 0) and transactions (key type 1): this node, which leads every `__consumer_offsets` and
-/// `__transaction_state` partition; the topic is created on first use, as Kafka does. Share groups (2): not served.
+/// Groups (key type 0) and transactions (key type 1): the broker that leads the key's partition of
+/// `__consumer_offsets` / `__transaction_state` (Kafka's `abs(key.hashCode) % partitions`), with its endpoint on
+/// the listener the request came in on; the topic is created on first use, as Kafka does. COORDINATOR_NOT_AVAILABLE
+/// while the topic is not in this broker's image yet or the partition has no leader (clients retry).
+/// Share groups (2): not served.
 struct FindCoordinatorHandler: ApiHandler {
     let apiKey = ApiKey.findCoordinator
     let versions: ClosedRange<Int16> = 0...6
     let context: BrokerContext
 
-    func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! FindCoordinatorRequest
-        let keyType = rc.apiVersion >= 1 ? req.keyType : 0
-        let endpoint = context.image.brokers[context.nodeId].flatMap { b in
-            b.listeners.first { $0.name == rc.listenerName } ?? b.listeners.first
-        }
+    /// Where one key's coordinator is, or why it cannot be named.
+    struct Answer {
         var error = KafkaError.none
-        var message: String? = nil
-        if keyType != 0 && keyType != 1 {
-            error = .invalidRequest
-            message = "Unknown coordinator type \(keyType)"
-        } else if endpoint == nil {
-            error = .coordinatorNotAvailable
-        } else {
-            do {
-                if keyType == 0 { _ = try await context.groups.ensureTopic() } else { _ = try await context.transactions.ensureTopic(context) }
-            } catch let creation {
-                rc.logger.error("cannot create the offsets topic: \(creation)")
-                error = .coordinatorNotAvailable
-                message = "The coordinator is not available."
-            }
-        }
+        var message: String?
+        var nodeId: Int32 = -1
+        var host = ""
+        var port: Int32 = -1
+    }
+
+    func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
+        guard let req = request as? FindCoordinatorRequest else { return .close(reason: "not a FindCoordinator request") }
+        let keyType = rc.apiVersion >= 1 ? req.keyType : 0
         var response = FindCoordinatorResponse()
         if rc.apiVersion >= 4 {
-            response.coordinators = req.coordinatorKeys.map { key in
+            var coordinators: [FindCoordinatorResponse.Coordinator] = []
+            for key in req.coordinatorKeys {
+                let answer = await coordinator(of: key, keyType: keyType, rc)
                 var c = FindCoordinatorResponse.Coordinator()
                 c.key = key
-                c.errorCode = error.code
-                c.errorMessage = message
-                c.nodeId = error == .none ? context.nodeId : -1
-                c.host = error == .none ? endpoint!.host : ""
-                c.port = error == .none ? Int32(endpoint!.port) : -1
-                return c
+                c.errorCode = answer.error.code
+                c.errorMessage = answer.message
+                c.nodeId = answer.nodeId
+                c.host = answer.host
+                c.port = answer.port
+                coordinators.append(c)
             }
+            response.coordinators = coordinators
         } else {
-            response.errorCode = error.code
-            if rc.apiVersion >= 1 { response.errorMessage = message }
-            response.nodeId = error == .none ? context.nodeId : -1
-            response.host = error == .none ? endpoint!.host : ""
-            response.port = error == .none ? Int32(endpoint!.port) : -1
+            let answer = await coordinator(of: req.key, keyType: keyType, rc)
+            response.errorCode = answer.error.code
+            if rc.apiVersion >= 1 { response.errorMessage = answer.message }
+            response.nodeId = answer.nodeId
+            response.host = answer.host
+            response.port = answer.port
         }
         return .respond(response)
+    }
+
+    func coordinator(of key: String, keyType: Int8, _ rc: RequestContext) async -> Answer {
+        guard keyType == 0 || keyType == 1 else {
+            return Answer(error: .invalidRequest, message: "Unknown coordinator type \(keyType)")
+        }
+        let unavailable = Answer(error: .coordinatorNotAvailable, message: "The coordinator is not available.")
+        let partitions: Int32
+        do {
+            partitions = keyType == 0 ? try await context.groups.ensureTopic() : try await context.transactions.ensureTopic(context)
+        } catch {
+            rc.logger.error("cannot create the \(keyType == 0 ? GroupCoordinatorService.topic : "__transaction_state") topic: \(error)")
+            return unavailable
+        }
+        let image = context.image
+        let topic = keyType == 0 ? GroupCoordinatorService.topic : "__transaction_state"
+        let index = GroupCoordinatorService.partition(for: key, partitions: partitions)
+        guard let leader = image.topic(named: topic)?.partitions[index]?.leader, leader >= 0,
+              let broker = image.brokers[leader], !broker.fenced,
+              let endpoint = broker.listeners.first(where: { $0.name == rc.listenerName }) ?? broker.listeners.first
+        else { return unavailable }
+        return Answer(nodeId: leader, host: endpoint.host, port: Int32(endpoint.port))
     }
 }

@@ -14,6 +14,11 @@ func coordinate(
         if withTopics { await refreshTopics(context, shard) }
         let host = rc.clientAddress.split(separator: ":").dropLast().joined(separator: ":")
         return await shard.request(apiVersion: rc.apiVersion, clientId: rc.clientId ?? "", clientHost: "/" + host, make)
+    } catch KafkaError.notCoordinator {
+        // The group's partition is led elsewhere: the client finds the coordinator again. (Kafka answers
+        // NOT_COORDINATOR; the handlers answer COORDINATOR_NOT_AVAILABLE, which clients treat the same way.)
+        rc.logger.debug("group \(groupId) is coordinated by another broker")
+        return nil
     } catch {
         rc.logger.error("group coordinator unavailable: \(error)")
         return nil

@@ -92,11 +92,23 @@ struct ProduceHandler: ApiHandler {
         txn.topics = [t]
         var verify = AddPartitionsToTxnRequest()
         verify.transactions = [txn]
-        var asBroker = rc
-        asBroker.apiVersion = 4
-        let request = verify
-        guard case .addPartitionsToTxn(let r)? = await coordinateTransaction(context, asBroker, transactionalId: transactionalId, { .addPartitionsToTxn($0, request) }) else {
-            return KafkaError.coordinatorNotAvailable.code
+        let r: AddPartitionsToTxnResponse
+        if let remote = await context.transactions.remoteCoordinator(of: transactionalId, context) {
+            // The coordinator is another broker: ask it over the inter-broker listener, as Kafka's
+            // AddPartitionsToTxnManager does.
+            guard let connection = context.interBroker.connection(to: remote, in: context.image),
+                  let answer = try? await connection.send(verify, version: 4).body as? AddPartitionsToTxnResponse else {
+                return KafkaError.coordinatorNotAvailable.code
+            }
+            r = answer
+        } else {
+            var asBroker = rc
+            asBroker.apiVersion = 4
+            let request = verify
+            guard case .addPartitionsToTxn(let local)? = await coordinateTransaction(context, asBroker, transactionalId: transactionalId, { .addPartitionsToTxn($0, request) }) else {
+                return KafkaError.coordinatorNotAvailable.code
+            }
+            r = local
         }
         if r.errorCode != 0 { return r.errorCode }
         let code = r.resultsByTransaction.first?.topicResults.first?.resultsByPartition.first?.partitionErrorCode ?? KafkaError.invalidTxnState.code

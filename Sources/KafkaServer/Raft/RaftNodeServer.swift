@@ -3,12 +3,14 @@ import Logging
 import NIOCore
 
 /// One KRaft node as a process runs it: a `RaftDriver` and its controller listener (a `RequestRouter` of the raft
-/// APIs and ApiVersions only).
+/// APIs and ApiVersions only), or, for an observer on a broker-only node, the driver alone: it only fetches.
 public final class RaftNodeServer: Sendable {
     public let driver: RaftDriver
-    public let listener: KafkaListener
+    /// The controller listener; nil for an observer that serves nothing (a broker-only node has no controller
+    /// listener, as with Kafka).
+    public let listener: KafkaListener?
 
-    private init(driver: RaftDriver, listener: KafkaListener) {
+    private init(driver: RaftDriver, listener: KafkaListener?) {
         self.driver = driver
         self.listener = listener
     }
@@ -16,9 +18,11 @@ public final class RaftNodeServer: Sendable {
     /// Opens the log, starts the driver and binds the controller listener.
     /// - Parameter commands: handlers the controller listener serves besides the raft APIs (the controller's
     ///   broker lifecycle and admin APIs).
+    /// - Parameter serve: false for an observer with no controller listener (nothing is bound).
     public static func start(config: RaftDriverConfig, stateMachine: any RaftStateMachine, group: any EventLoopGroup,
-                             logger: Logger, commands: [any ApiHandler] = []) async throws -> RaftNodeServer {
+                             logger: Logger, commands: [any ApiHandler] = [], serve: Bool = true) async throws -> RaftNodeServer {
         let driver = try await RaftDriver.start(config: config, stateMachine: stateMachine, group: group)
+        guard serve else { return RaftNodeServer(driver: driver, listener: nil) }
         do {
             let listener = try await KafkaListener.bind(
                 name: config.listenerName, host: config.listenHost, port: config.port, group: group,
@@ -34,12 +38,12 @@ public final class RaftNodeServer: Sendable {
     /// Graceful: the leader resigns, then the listener and the log close.
     public func shutdown() async {
         await driver.shutdown()
-        await listener.close()
+        await listener?.close()
     }
 
     /// As a crash: no resignation, no clean close of the log.
     public func crash() async {
-        await listener.close()
+        await listener?.close()
         await driver.crash()
     }
 }
