@@ -36,6 +36,12 @@ public struct MetadataImage: Hashable, Sendable {
         topicIdsByName[name].flatMap { topicsById[$0] }
     }
 
+    /// The leader of partition `partition` of topic `name`: nil when the image does not have the partition; -1
+    /// while it has no leader.
+    public func leader(of name: String, partition: Int32) -> Int32? {
+        topic(named: name)?.partitions[partition]?.leader
+    }
+
     /// The topic with this id.
     public func topic(id: KafkaUUID) -> TopicImage? { topicsById[id] }
 

@@ -23,7 +23,7 @@ public final class BrokerContext: Sendable {
     let producerIds = ProducerIdSource()
     /// Incremental fetch sessions (KIP-227).
     let fetchSessions = SendableBox(FetchSessionCache())
-    /// Connections to the other brokers (transaction verification with a remote coordinator).
+    /// Connections to the other brokers (transaction verification with a remote coordinator, remote markers).
     let interBroker: InterBrokerClients
 
     /// - Parameter controller: the channel to the active controller; nil: `metadata`, the node's own (one voter).

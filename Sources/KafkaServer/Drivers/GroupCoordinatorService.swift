@@ -83,7 +83,7 @@ public final class GroupCoordinatorService: Sendable {
     func shard(for groupId: String) async throws -> GroupShardDriver {
         let partitions = try await ensureTopic()
         let partition = Self.partition(for: groupId, partitions: partitions)
-        if let leader = cache.image.topic(named: Self.topic)?.partitions[partition]?.leader, leader != nodeId {
+        if let leader = cache.image.leader(of: Self.topic, partition: partition), leader != nodeId {
             throw KafkaError.notCoordinator
         }
         return shard(partition: partition)
@@ -109,7 +109,8 @@ public final class GroupCoordinatorService: Sendable {
     func allShards() async throws -> [GroupShardDriver] {
         let partitions = try await ensureTopic()
         // The shards of the partitions this broker leads (all of them on a single node); ListGroups lists those.
-        let led = cache.image.topic(named: Self.topic)?.partitions
-        return (0..<partitions).filter { led?[$0].map { $0.leader == nodeId } ?? true }.map { shard(partition: $0) }
+        let image = cache.image
+        return (0..<partitions).filter { (image.leader(of: Self.topic, partition: $0) ?? nodeId) == nodeId }
+            .map { shard(partition: $0) }
     }
 }

@@ -132,7 +132,7 @@ actor TransactionShardDriver {
         var local: [TxnPartition] = []
         var remote: [TxnPartition] = []
         for p in m.partitions {
-            if let leader = image.topic(named: p.topic)?.partitions[p.partition]?.leader, leader >= 0, leader != context.nodeId {
+            if let leader = image.leader(of: p.topic, partition: p.partition), leader >= 0, leader != context.nodeId {
                 remote.append(p)
             } else {
                 local.append(p)
@@ -195,10 +195,11 @@ public final class TransactionCoordinatorService: Sendable {
 
     /// The broker that coordinates `transactionalId` when it is not this one (the leader of its partition of
     /// `__transaction_state`); nil when it is this broker, or the topic or its leader is not known yet.
-    func remoteCoordinator(of transactionalId: String, _ context: BrokerContext) async -> Int32? {
-        guard let topic = context.image.topic(named: Self.topic) else { return nil }
+    func remoteCoordinator(of transactionalId: String, _ context: BrokerContext) -> Int32? {
+        let image = context.image
+        guard let topic = image.topic(named: Self.topic) else { return nil }
         let index = GroupCoordinatorService.partition(for: transactionalId, partitions: Int32(topic.partitions.count))
-        guard let leader = topic.partitions[index]?.leader, leader >= 0, leader != context.nodeId else { return nil }
+        guard let leader = image.leader(of: Self.topic, partition: index), leader >= 0, leader != context.nodeId else { return nil }
         return leader
     }
 
@@ -206,7 +207,7 @@ public final class TransactionCoordinatorService: Sendable {
         let partitions = try await ensureTopic(context)
         let index = GroupCoordinatorService.partition(for: transactionalId, partitions: partitions)
         // Another broker leads this partition: its coordinator is there (FindCoordinator names it).
-        if let leader = context.image.topic(named: Self.topic)?.partitions[index]?.leader, leader != context.nodeId {
+        if let leader = context.image.leader(of: Self.topic, partition: index), leader != context.nodeId {
             throw KafkaError.notCoordinator
         }
         return shard(index: index, context)
@@ -225,8 +226,9 @@ public final class TransactionCoordinatorService: Sendable {
     func allShards(_ context: BrokerContext) async throws -> [TransactionShardDriver] {
         let partitions = try await ensureTopic(context)
         // The shards of the partitions this broker leads (all of them on a single node).
-        let led = context.image.topic(named: Self.topic)?.partitions
-        return (0..<partitions).filter { led?[$0].map { $0.leader == context.nodeId } ?? true }.map { shard(index: $0, context) }
+        let image = context.image
+        return (0..<partitions).filter { (image.leader(of: Self.topic, partition: $0) ?? context.nodeId) == context.nodeId }
+            .map { shard(index: $0, context) }
     }
 
     private func shard(index: Int32, _ context: BrokerContext) -> TransactionShardDriver {

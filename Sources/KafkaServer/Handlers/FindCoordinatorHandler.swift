@@ -56,17 +56,17 @@ struct FindCoordinatorHandler: ApiHandler {
             return Answer(error: .invalidRequest, message: "Unknown coordinator type \(keyType)")
         }
         let unavailable = Answer(error: .coordinatorNotAvailable, message: "The coordinator is not available.")
+        let topic = keyType == 0 ? GroupCoordinatorService.topic : TransactionCoordinatorService.topic
         let partitions: Int32
         do {
             partitions = keyType == 0 ? try await context.groups.ensureTopic() : try await context.transactions.ensureTopic(context)
         } catch {
-            rc.logger.error("cannot create the \(keyType == 0 ? GroupCoordinatorService.topic : "__transaction_state") topic: \(error)")
+            rc.logger.error("cannot create the \(topic) topic: \(error)")
             return unavailable
         }
         let image = context.image
-        let topic = keyType == 0 ? GroupCoordinatorService.topic : "__transaction_state"
         let index = GroupCoordinatorService.partition(for: key, partitions: partitions)
-        guard let leader = image.topic(named: topic)?.partitions[index]?.leader, leader >= 0,
+        guard let leader = image.leader(of: topic, partition: index), leader >= 0,
               let broker = image.brokers[leader], !broker.fenced,
               let endpoint = broker.listeners.first(where: { $0.name == rc.listenerName }) ?? broker.listeners.first
         else { return unavailable }

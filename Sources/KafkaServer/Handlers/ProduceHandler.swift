@@ -93,7 +93,7 @@ struct ProduceHandler: ApiHandler {
         var verify = AddPartitionsToTxnRequest()
         verify.transactions = [txn]
         let r: AddPartitionsToTxnResponse
-        if let remote = await context.transactions.remoteCoordinator(of: transactionalId, context) {
+        if let remote = context.transactions.remoteCoordinator(of: transactionalId, context) {
             // The coordinator is another broker: ask it over the inter-broker listener, as Kafka's
             // AddPartitionsToTxnManager does.
             guard let connection = context.interBroker.connection(to: remote, in: context.image),

@@ -6,7 +6,8 @@ import Synchronization
 /// Connections from this broker to the other brokers, on `inter.broker.listener.name` as each registered it: one
 /// `KafkaClientConnection` per broker, replaced when its registered endpoint changes (a restart on another port).
 /// Used for what Kafka sends broker to broker outside replication: the transaction verification of KIP-890
-/// (AddPartitionsToTxn v4+, verify only) to the coordinator of another broker.
+/// (AddPartitionsToTxn v4+, verify only) to the coordinator of another broker, and a coordinator's
+/// WriteTxnMarkers to the leaders of its transaction's partitions.
 final class InterBrokerClients: Sendable {
     private let nodeId: Int32
     private let listenerName: String
@@ -27,13 +28,14 @@ final class InterBrokerClients: Sendable {
         guard let registration = image.brokers[broker], !registration.fenced,
               let endpoint = registration.listeners.first(where: { $0.name == listenerName }) ?? registration.listeners.first
         else { return nil }
-        let (connection, replaced) = connections.withLock { c -> (KafkaClientConnection, KafkaClientConnection?) in
-            if let existing = c[broker], existing.host == endpoint.host, existing.port == Int(endpoint.port) { return (existing, nil) }
+        var replaced: KafkaClientConnection?
+        let connection = connections.withLock { c -> KafkaClientConnection in
+            if let existing = c[broker], existing.host == endpoint.host, existing.port == Int(endpoint.port) { return existing }
             let fresh = KafkaClientConnection(host: endpoint.host, port: Int(endpoint.port), clientId: "broker-\(nodeId)",
                                               group: group, requestTimeoutMs: requestTimeoutMs)
-            let old = c[broker]
+            replaced = c[broker]
             c[broker] = fresh
-            return (fresh, old)
+            return fresh
         }
         replaced?.close()
         return connection

@@ -54,20 +54,14 @@ public final class DirectoryLocks: Sendable {
 
     deinit { release() }
 
-    /// Creates `dir` and any missing parents (`log.dirs=data/cluster/node-1` on a fresh checkout), as Kafka's
-    /// Files.createDirectories does.
-    private static func makeDirectories(_ dir: String) throws {
-        var path = dir.hasPrefix("/") ? "" : "."
-        for part in dir.split(separator: "/", omittingEmptySubsequences: true) {
-            path += "/" + part
-            if mkdir(path, 0o755) != 0, errno != EEXIST {
-                throw DirectoryLockError(directory: dir, reason: "cannot create \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
     private static func lock(_ dir: String) throws -> Int32 {
-        try makeDirectories(dir)
+        // With any missing parents (`log.dirs=data/cluster/node-1` on a fresh checkout), as Kafka's
+        // Files.createDirectories does.
+        do {
+            try PosixFileSystem().createDirectory(dir)
+        } catch {
+            throw DirectoryLockError(directory: dir, reason: "cannot create the directory: \(error)")
+        }
         let path = dir + "/" + fileName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
