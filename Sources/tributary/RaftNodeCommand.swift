@@ -29,6 +29,7 @@ struct RaftNodeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the election jitter (default: random, printed).") var seed: UInt64?
 
     func run() async throws {
+        let termination = TerminationSignals.install()
         let voters = try QuorumVotersParser.parse(self.voters)
         let seed = self.seed ?? UInt64.random(in: 0..<1_000_000)
         var raft = RaftConfig(nodeId: id, voters: voters, clusterId: clusterId)
@@ -72,7 +73,7 @@ struct RaftNodeCommand: AsyncParsableCommand {
                 Self.say("STATE \(await driver.applied) \(state?.count ?? -1) \(state?.digest ?? 0)")
             }
         }
-        await waitForTermination()
+        await termination.wait()
         appender.cancel()
         reporter.cancel()
         await server.shutdown()

@@ -27,6 +27,9 @@ struct ServerCommand: AsyncParsableCommand {
     var overrides: [String] = []
 
     func run() async throws {
+        // Before anything binds a port: a supervisor (a test, docker stop) may send SIGTERM the moment the
+        // listener answers, while start-up is still finishing; that must be a clean stop, not death by signal.
+        let termination = TerminationSignals.install()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = LogLevelSetting.resolve(
@@ -62,7 +65,7 @@ struct ServerCommand: AsyncParsableCommand {
         } else if !loaded.config.isBroker {
             logger.info("ready: controller only (process.roles=controller); brokers reach it through controller.quorum.voters")
         }
-        await waitForTermination()
+        await termination.wait()
         logger.info("shutting down")
         await broker.shutdown()
     }
@@ -82,52 +85,6 @@ enum LogLevelSetting {
         default: return .info
         }
     }
-}
-
-/// Waits for SIGTERM or SIGINT.
-func waitForTermination() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let queue = DispatchQueue(label: "signals")
-        let once = OnceFlag()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler {
-                if once.fire() { continuation.resume() }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        SignalSources.keep(sources)
-    }
-}
-
-/// Keeps signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) static var held: [DispatchSourceSignal] = []
-    static func keep(_ s: [DispatchSourceSignal]) { held = s }
-}
-
-/// True on the first call only (signals may arrive twice).
-final class OnceFlag: @unchecked Sendable {
-    private var fired = false
-    private let lock = NSLockLite()
-    func fire() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if fired { return false }
-        fired = true
-        return true
-    }
-}
-
-/// A pthread mutex, to avoid Foundation in the executable's hot start-up path.
-final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func lock() { pthread_mutex_lock(&mutex) }
-    func unlock() { pthread_mutex_unlock(&mutex) }
 }
 
 /// The process environment without Foundation.

@@ -2,12 +2,13 @@
 failure that names the listener, --version, storage format's messages and exit codes, and the startup log."""
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
 import time
 
-from conftest import BrokerProcess, free_port_pair, tributary_bin
+from conftest import CLEAN_SHUTDOWN_LINE, BrokerProcess, free_port_pair, tributary_bin
 
 
 def run_tool(*args, cwd=None, timeout=30):
@@ -48,6 +49,42 @@ def test_lock_is_held_until_shutdown_completes_then_released(broker_factory):
     b.stop_cleanly()
     b.start()
     assert b.alive()
+
+
+def test_sigterm_during_start_up_is_a_clean_stop(tmp_path):
+    """docker stop, or a supervisor, may send SIGTERM while the node is still starting (its listener may already
+    answer while start-up finishes). That is a clean stop with exit 0, never death by signal (-15). Each round
+    signals at a different point: as soon as the first log line is out, a few milliseconds later, once the port
+    answers."""
+    for round_, delay in enumerate([0.0, 0.005, 0.02, None]):
+        b = BrokerProcess(str(tmp_path / f"data-{round_}"), name=f"early-term-{round_}")
+        log_path = str(tmp_path / f"early-term-{round_}.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(b.command(), stdout=log, stderr=subprocess.STDOUT, cwd=str(tmp_path))
+        try:
+            deadline = time.monotonic() + 10
+            def text():
+                with open(log_path, errors="replace") as f:
+                    return f.read()
+            if delay is None:
+                while time.monotonic() < deadline:
+                    try:
+                        socket.create_connection(("localhost", b.port), timeout=0.5).close()
+                        break
+                    except OSError:
+                        time.sleep(0.002)
+            else:
+                while "Tributary " not in text() and time.monotonic() < deadline and proc.poll() is None:
+                    time.sleep(0.001)
+                time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert rc == 0, f"round {round_} (delay {delay}): exit status {rc} after SIGTERM:\n{text()[-3000:]}"
+        assert CLEAN_SHUTDOWN_LINE in text(), f"round {round_}: no '{CLEAN_SHUTDOWN_LINE}':\n{text()[-3000:]}"
 
 
 def test_bind_failure_names_the_listener(broker_factory):
