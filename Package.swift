@@ -50,6 +50,11 @@ let package = Package(
         .target(name: "KafkaRaft", dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         // Pure: a seeded deterministic simulation of a KafkaRaft quorum with invariant checks after every step.
         .target(name: "KafkaRaftSimulation", dependencies: ["KafkaRaft", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // Pure: a partition's replication state on its leader (ISR, high watermark, acks=all) and the fetch
+        // position rules; events in, actions out (docs/replication.md).
+        .target(name: "KafkaReplication", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        // Pure: a seeded deterministic simulation of one partition replicated over three nodes and a controller.
+        .target(name: "KafkaReplicationSimulation", dependencies: ["KafkaReplication", "KafkaProtocol", "KafkaStorage", "KafkaRaft", "KafkaRaftSimulation"], swiftSettings: strict),
         // Pure: the group and transaction coordinators' state machines, replaying __consumer_offsets records.
         .target(name: "KafkaCoordinator", dependencies: ["KafkaProtocol", "KafkaMetadata", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .target(
@@ -70,7 +75,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                "KafkaRaftSimulation",
+                "KafkaRaftSimulation", "KafkaReplicationSimulation",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 "CZlib", "CSnappy", "CLZ4", "CZstd", "CKafkaCRC",
             ],
@@ -107,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "KafkaServerTests",
             dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaReplicationTests",
+            dependencies: ["KafkaReplication", "KafkaReplicationSimulation", "KafkaProtocol"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -51,5 +51,6 @@ struct CommittedEntry: Equatable {
 /// A broken invariant: the message names the seed, time and rule.
 public struct SimulationFailure: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

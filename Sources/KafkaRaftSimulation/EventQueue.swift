@@ -1,12 +1,17 @@
-/// A min-heap of timed events; ties keep insertion order, so a run is a pure function of its seed.
-struct EventQueue<Item> {
+/// A min-heap of timed events; ties keep insertion order, so a run is a pure function of its seed. Shared by the
+/// quorum's and the partition replication's simulations.
+public struct EventQueue<Item> {
     private var heap: [(time: Int64, seq: UInt64, item: Item)] = []
     private var nextSeq: UInt64 = 0
 
-    var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
+    public init() {}
 
-    mutating func push(_ item: Item, at time: Int64) {
+    public var isEmpty: Bool { heap.isEmpty }
+    public var count: Int { heap.count }
+    /// When the next event is due.
+    public var peekTime: Int64? { heap.first?.time }
+
+    public mutating func push(_ item: Item, at time: Int64) {
         heap.append((time, nextSeq, item))
         nextSeq += 1
         var i = heap.count - 1
@@ -18,7 +23,7 @@ struct EventQueue<Item> {
         }
     }
 
-    mutating func pop() -> (time: Int64, item: Item)? {
+    public mutating func pop() -> (time: Int64, item: Item)? {
         guard !heap.isEmpty else { return nil }
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()

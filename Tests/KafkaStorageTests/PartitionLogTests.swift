@@ -114,6 +114,18 @@ import Testing
         #expect(try appendBatch(log, makeBatch()).firstOffset == 100)
     }
 
+    /// A replica that became leader of epoch 3 and was replaced before appending holds (3, end) in its history;
+    /// truncating to its own end must drop it, or its next fetch names epoch 3 and is told to truncate again.
+    @Test func truncateToTheLogEndDropsAnEpochStartedThere() throws {
+        let (_, log) = try memoryLog(config: LogConfig())
+        for _ in 0 ..< 3 { try appendBatch(log, makeBatch(count: 2), epoch: 1) }
+        try log.assignEpochStartOffset(3)
+        #expect(log.leaderEpochs.entries == [EpochEntry(epoch: 1, startOffset: 0), EpochEntry(epoch: 3, startOffset: 6)])
+        try log.truncate(to: 6, now: 0)
+        #expect(log.logEndOffset == 6)
+        #expect(log.leaderEpochs.entries == [EpochEntry(epoch: 1, startOffset: 0)])
+    }
+
     @Test func deleteRecordsAndRetention() throws {
         var config = LogConfig()
         config.segmentBytes = 2_000

@@ -34,11 +34,26 @@ extension PartitionLog {
         try flush(upTo: logEndOffset, now: now)
     }
 
+    /// Records that leader epoch `epoch` starts at the log end: a replica becoming leader does this before its
+    /// first append, so followers' OffsetsForLeaderEpoch and diverging-epoch checks see the new epoch at once
+    /// (Kafka's `maybeAssignEpochStartOffset`).
+    public func assignEpochStartOffset(_ epoch: Int32) throws {
+        try ensureWritable()
+        if leaderEpochs.assign(epoch: epoch, startOffset: logEndOffset) { try writeLeaderEpochs() }
+    }
+
     /// Truncates the log to `offset` (a follower diverged from its leader): removes every batch at or after it,
     /// adjusting the high watermark, recovery point, leader epochs and producer state.
     public func truncate(to offset: Int64, now: Int64) throws {
         try ensureWritable()
-        guard offset < logEndOffset else { return }
+        guard offset < logEndOffset else {
+            // No record goes, but the epoch history may still end with an epoch this node started as leader and
+            // never appended in, at the log end; the new leader does not know it, and a follower that kept it
+            // would send it as its last fetched epoch and be told to truncate again, forever (Kafka's truncateTo
+            // cuts the epoch cache in this case too). Found by the replication simulation.
+            if leaderEpochs.truncateFromEnd(max(offset, logStartOffset)) { try writeLeaderEpochs() }
+            return
+        }
         do {
             if offset <= segments[0].baseOffset || offset < logStartOffset {
                 try truncateFully(startAt: offset, now: now)
