@@ -107,6 +107,37 @@ import Testing
         }
     }
 
+    /// Kafka 3.7's leaders sent AlterPartition v3 as followers rejoined ISRs: requests and responses survive our
+    /// spec and result byte for byte.
+    @Test func alterPartitionSurvivesTheSpec() throws {
+        let requests = Self.frames(.alterPartition, "req")
+        #expect(!requests.isEmpty, "no AlterPartition request captured")
+        for frame in requests {
+            let parsed = try RequestFrame(parsing: try frame.bytes())
+            let request = try #require(try parsed.decodeBody().0 as? AlterPartitionRequest)
+            let spec = request.spec(version: frame.api_version)
+            #expect(spec.topics.allSatisfy { $0.partitions.allSatisfy { !$0.newIsrWithEpochs.isEmpty } }, "\(frame)")
+            #expect(try Self.body(AlterPartitionRequest(spec: spec), version: frame.api_version)
+                == Self.body(request, version: frame.api_version), "\(frame)")
+        }
+        // The versions Kafka 3.7 no longer sent: by name before 2, the ISR without epochs (-1) before 3.
+        for version: Int16 in 0...2 {
+            let topic: AlterPartitionSpec.TopicReference = version >= 2 ? .id(KafkaUUID(mostSignificantBits: 3, leastSignificantBits: 4)) : .name("t")
+            let spec = AlterPartitionSpec(brokerId: 2, brokerEpoch: 40, topics: [
+                .init(topic: topic, partitions: [.init(partitionIndex: 1, leaderEpoch: 5, newIsrWithEpochs: [.init(brokerId: 2), .init(brokerId: 3)],
+                                                       partitionEpoch: 9)]),
+            ], apiVersion: version)
+            var wire = try Self.body(AlterPartitionRequest(spec: spec), version: version)
+            #expect(try AlterPartitionRequest(from: &wire, version: version).spec(version: version) == spec, "v\(version)")
+        }
+        for frame in Self.frames(.alterPartition, "resp") {
+            let parsed = try ResponseFrame(parsing: try frame.bytes(), apiKey: .alterPartition, version: frame.api_version)
+            let response = try #require(parsed.body as? AlterPartitionResponse)
+            #expect(try Self.body(AlterPartitionResponse(result: response.result(version: frame.api_version)), version: frame.api_version)
+                == Self.body(response, version: frame.api_version), "\(frame)")
+        }
+    }
+
     /// Records every command and answers each with a success of its kind.
     final class RecordingChannel: ControllerChannel {
         let commands = Mutex<[ControllerCommand]>([])
@@ -124,6 +155,8 @@ import Testing
                 return .brokerHeartbeat(BrokerHeartbeatResult(isCaughtUp: true, isFenced: false))
             case .allocateProducerIds:
                 return .producerIds(ProducerIdBlock(error: .none, firstProducerId: 1000, count: 1000))
+            case .alterPartition:
+                return .alterPartition(AlterPartitionResult())
             case .createPartitions(let specs, _):
                 return .createPartitions(specs.map { CreatePartitionsResult(name: $0.name) })
             case .incrementalAlterConfigs, .alterConfigs:

@@ -1,15 +1,17 @@
 import KafkaProtocol
 
 /// A request to the active controller, the same whether that controller runs in this process or on another node:
-/// each case is one controller RPC of Kafka's (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds, and the
-/// admin requests a broker forwards: CreateTopics, CreatePartitions, DeleteTopics, AlterConfigs,
-/// IncrementalAlterConfigs). A value, so a driver can queue, batch, log or forward it.
+/// each case is one controller RPC of Kafka's (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds,
+/// AlterPartition, and the admin requests a broker forwards: CreateTopics, CreatePartitions, DeleteTopics,
+/// AlterConfigs, IncrementalAlterConfigs). A value, so a driver can queue, batch, log or forward it.
 public enum ControllerCommand: Sendable {
     /// Registers a broker. Its epoch is not chosen by the sender: the controller gives it the metadata log
     /// offset of the registration record, as Kafka does.
     case registerBroker(BrokerRegistrationSpec, fenced: Bool = true)
     case brokerHeartbeat(BrokerHeartbeatSpec)
     case allocateProducerIds(brokerId: Int32, brokerEpoch: Int64)
+    /// A partition leader's ISR changes (KIP-497).
+    case alterPartition(AlterPartitionSpec)
     case createTopics([CreateTopicSpec], validateOnly: Bool)
     case createPartitions([CreatePartitionsSpec], validateOnly: Bool)
     case deleteTopics([DeleteTopicSpec], apiVersion: Int16)
@@ -22,6 +24,7 @@ public enum ControllerCommand: Sendable {
         case .registerBroker: "BrokerRegistration"
         case .brokerHeartbeat: "BrokerHeartbeat"
         case .allocateProducerIds: "AllocateProducerIds"
+        case .alterPartition: "AlterPartition"
         case .createTopics: "CreateTopics"
         case .createPartitions: "CreatePartitions"
         case .deleteTopics: "DeleteTopics"
@@ -37,6 +40,7 @@ public enum ControllerReply: Sendable {
     case brokerRegistration(BrokerRegistrationResult)
     case brokerHeartbeat(BrokerHeartbeatResult)
     case producerIds(ProducerIdBlock)
+    case alterPartition(AlterPartitionResult)
     case createTopics([CreateTopicResult])
     case createPartitions([CreatePartitionsResult])
     case deleteTopics([DeleteTopicResult])
@@ -80,6 +84,9 @@ extension QuorumController {
         case .allocateProducerIds(let brokerId, let brokerEpoch):
             let r = allocateProducerIds(brokerId: brokerId, brokerEpoch: brokerEpoch)
             return ControllerResult(records: r.records, response: .producerIds(r.response))
+        case .alterPartition(let spec):
+            let r = alterPartition(spec)
+            return ControllerResult(records: r.records, response: .alterPartition(r.response))
         case .createTopics(let specs, let validateOnly):
             let r = createTopics(specs, validateOnly: validateOnly, using: &rng)
             return ControllerResult(records: r.records, response: .createTopics(r.response))

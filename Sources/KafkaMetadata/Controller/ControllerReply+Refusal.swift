@@ -7,6 +7,8 @@ extension ControllerReply {
         case .registerBroker: return .brokerRegistration(BrokerRegistrationResult(error: error))
         case .brokerHeartbeat: return .brokerHeartbeat(BrokerHeartbeatResult(error: error))
         case .allocateProducerIds: return .producerIds(ProducerIdBlock(error: error))
+        // Kafka refuses a whole AlterPartition with the top-level code alone.
+        case .alterPartition: return .alterPartition(AlterPartitionResult(error: error))
         case .createTopics(let specs, _): return .createTopics(specs.map { CreateTopicResult(name: $0.name, error: error) })
         case .createPartitions(let specs, _):
             return .createPartitions(specs.map { CreatePartitionsResult(name: $0.name, error: error) })

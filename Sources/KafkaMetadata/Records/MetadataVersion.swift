@@ -1,7 +1,7 @@
 /// Levels of the `metadata.version` feature (KIP-778) and the record versions each level implies.
 ///
 /// The level is a fact of Kafka's `MetadataVersion` table: 1 is 3.0-IV1 (the first KRaft level), 7 is 3.3-IV3,
-/// 8 is 3.4-IV0, 17 is 3.7-IV2 (JBOD directory assignment, KIP-858), 19 is 3.7-IV4, 20 is 3.8-IV0,
+/// 8 is 3.4-IV0, 12 is 3.6-IV0, 17 is 3.7-IV2 (JBOD directory assignment, KIP-858), 19 is 3.7-IV4, 20 is 3.8-IV0,
 /// 21 is 3.9-IV0.
 public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The feature level as stored in `FeatureLevelRecord`.
@@ -20,6 +20,8 @@ public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConve
     public static let v3_3_IV3 = MetadataVersion(featureLevel: 7)
     /// 3.4-IV0: RegisterBrokerRecord v2, BrokerRegistrationChangeRecord v1 (KIP-866).
     public static let v3_4_IV0 = MetadataVersion(featureLevel: 8)
+    /// 3.6-IV0: an ISR shrink no longer bumps the leader epoch (KAFKA-15021).
+    public static let v3_6_IV0 = MetadataVersion(featureLevel: 12)
     /// 3.7-IV2: directory assignment (KIP-858): RegisterBrokerRecord v3, PartitionRecord and
     /// PartitionChangeRecord v1, BrokerRegistrationChangeRecord v2.
     public static let v3_7_IV2 = MetadataVersion(featureLevel: 17)
@@ -63,6 +65,10 @@ public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConve
         if self >= .v3_4_IV0 { return 1 }
         return 0
     }
+
+    /// Whether a PartitionChangeRecord that shrinks an ISR must bump the leader epoch: the replica manager of
+    /// brokers before 3.6 needed it (KAFKA-15021).
+    public var bumpsLeaderEpochOnIsrShrink: Bool { self < .v3_6_IV0 }
 
     /// Whether partitions carry a log directory per replica (KIP-858).
     public var supportsDirectoryAssignment: Bool { self >= .v3_7_IV2 }

@@ -20,6 +20,12 @@ extension ControllerCommand {
             request.brokerEpoch = brokerEpoch
             let r: AllocateProducerIdsResponse = try await exchange(request, 0, connection)
             return .producerIds(r.block)
+        case .alterPartition(let spec):
+            // The spec's version goes on: it decides how topics and the ISR are named, and some refusal codes.
+            var spec = spec
+            spec.apiVersion = min(max(spec.apiVersion, 0), 3)
+            let r: AlterPartitionResponse = try await exchange(AlterPartitionRequest(spec: spec), spec.apiVersion, connection)
+            return .alterPartition(r.result(version: spec.apiVersion))
         case .createTopics(let specs, let validateOnly):
             let r: CreateTopicsResponse = try await exchange(CreateTopicsRequest(specs: specs, validateOnly: validateOnly), 7, connection)
             return .createTopics(r.results)
@@ -60,6 +66,7 @@ extension ControllerReply {
         case .brokerRegistration(let r): codes = [r.error.error]
         case .brokerHeartbeat(let r): codes = [r.error.error]
         case .producerIds(let r): codes = [r.error.error]
+        case .alterPartition(let r): codes = [r.error.error]
         case .createTopics(let rs): codes = rs.map(\.error.error)
         case .createPartitions(let rs): codes = rs.map(\.error.error)
         case .deleteTopics(let rs): codes = rs.map(\.error.error)

@@ -39,6 +39,12 @@ extension ControllerChannel {
         try await call(.allocateProducerIds(brokerId: brokerId, brokerEpoch: brokerEpoch)) { if case .producerIds(let r) = $0 { r } else { nil } }
     }
 
+    /// AlterPartition (KIP-497), for a partition leader changing its ISR; per-partition refusals come back inside
+    /// the result.
+    public func alterPartition(_ spec: AlterPartitionSpec) async throws -> AlterPartitionResult {
+        try await call(.alterPartition(spec)) { if case .alterPartition(let r) = $0 { r } else { nil } }
+    }
+
     public func createTopics(_ specs: [CreateTopicSpec], validateOnly: Bool = false) async throws -> [CreateTopicResult] {
         try await call(.createTopics(specs, validateOnly: validateOnly)) { if case .createTopics(let r) = $0 { r } else { nil } }
     }

@@ -8,6 +8,7 @@ enum ControllerHandlers {
             BrokerRegistrationHandler(clusterId: clusterId, controller: controller),
             BrokerHeartbeatHandler(controller: controller),
             AllocateProducerIdsHandler(controller: controller),
+            AlterPartitionHandler(controller: controller),
             CreateTopicsHandler(controller: controller),
             DeleteTopicsHandler(controller: controller),
             CreatePartitionsHandler(controller: controller),
