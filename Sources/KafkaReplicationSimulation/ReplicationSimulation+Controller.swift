@@ -45,7 +45,7 @@ extension ReplicationSimulation {
     mutating func alterPartition(brokerId: Int32, brokerEpoch: Int64, _ p: AlterPartitionProposal) -> AlterPartitionAnswer {
         let t = controller.term
         guard let b = controller.brokers[brokerId], b.epoch == brokerEpoch, !b.fenced else { return .refused(.staleBrokerEpoch) }
-        guard t.leader == brokerId else { return .refused(.notLeaderOrFollower) }
+        guard t.leader == brokerId else { return .refused(.invalidRequest) }  // Kafka answers INVALID_REQUEST here
         guard p.leaderEpoch == t.leaderEpoch else { return .refused(.fencedLeaderEpoch) }
         guard p.partitionEpoch == t.partitionEpoch else { return .refused(.invalidUpdateVersion) }
         guard p.newIsr.contains(brokerId) else { return .refused(.invalidRequest) }
