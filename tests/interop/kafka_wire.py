@@ -120,6 +120,12 @@ def produce_v3(correlation_id, topic, partition, records_bytes, acks=-1, timeout
     return frame(request_header_v1(0, 3, correlation_id) + body)
 
 
+def fetch_v4(correlation_id, topic, partition, offset=0, max_wait_ms=0):
+    body = int32(-1) + int32(max_wait_ms) + int32(1) + int32(1 << 20) + int8(0)
+    body += array([string(topic) + array([int32(partition) + int64(offset) + int32(1 << 20)])])
+    return frame(request_header_v1(1, 4, correlation_id) + body)
+
+
 def metadata_v1(correlation_id, topics):
     body = array([string(t) for t in topics]) if topics is not None else int32(-1)
     return frame(request_header_v1(3, 1, correlation_id) + body)
@@ -174,6 +180,21 @@ def parse_produce_v3(payload):
         partition=r.int32(), error_code=r.int16(), base_offset=r.int64(), log_append_time=r.int64()))))
     throttle = r.int32()
     return correlation_id, topics, throttle
+
+
+def parse_fetch_v4(payload):
+    """(correlation id, [(topic, [dict(partition, error_code, high_watermark, records)])])."""
+    r = Reader(payload)
+    correlation_id = r.int32()
+    r.int32()  # throttle
+
+    def partition(r):
+        d = dict(partition=r.int32(), error_code=r.int16(), high_watermark=r.int64(), last_stable_offset=r.int64())
+        r.array(lambda r: (r.int64(), r.int64()))  # aborted transactions
+        n = r.int32()
+        d["records"] = b"" if n < 0 else r.take(n)
+        return d
+    return correlation_id, r.array(lambda r: (r.string(), r.array(partition)))
 
 
 def parse_api_versions_v0(payload):

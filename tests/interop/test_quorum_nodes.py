@@ -114,6 +114,14 @@ def produce_and_consume(producer_node, consumer_node, topic, count):
     assert seen == {str(i) for i in range(count)}, f"consumed {len(seen)} of {count}"
 
 
+def raw_error(node, request, parse, topic_index=0):
+    """The first partition's error code of a raw request sent to `node`."""
+    with kw.connect(node.bootstrap) as s:
+        s.sendall(request)
+        topics = parse(kw.read_response(s))[1]
+        return topics[topic_index][1][0]["error_code"]
+
+
 def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
     nodes = {i: BrokerProcess(str(tmp_path / f"node-{i}" / "data"), name=f"node-{i}") for i in (1, 2, 3)}
@@ -146,6 +154,14 @@ def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
         leaders = leaders_of(kcat_metadata(nodes[1].bootstrap), "quorum-1")
         assert set(leaders.values()) == all_ids, leaders
         produce_and_consume(nodes[1], nodes[2], "quorum-1", 300)
+        # Only the leader serves a partition: a produce or fetch sent to another broker gets
+        # NOT_LEADER_OR_FOLLOWER (6), as from Kafka; the leader answers 0.
+        batch = kw.record_batch([(b"k", b"raw", [])])
+        for p, leader in leaders.items():
+            for i, n in nodes.items():
+                want = 0 if i == leader else 6
+                assert raw_error(n, kw.produce_v3(7, "quorum-1", p, batch), kw.parse_produce_v3) == want, (p, leader, i)
+                assert raw_error(n, kw.fetch_v4(8, "quorum-1", p), kw.parse_fetch_v4) == want, (p, leader, i)
 
         # kill -9 of the active controller: a new one is elected and admin requests work again.
         active = wait_for("a raft leader", lambda: quorum_leader(nodes.values()))

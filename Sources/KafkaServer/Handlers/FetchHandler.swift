@@ -14,8 +14,11 @@ import Glibc
 /// the session remembers the partitions, incremental responses carry only partitions with news). Records go out
 /// with sendfile (v4+); versions 0-3 get them down-converted to magic 0 (v0-1) or magic 1 (v2-3). The response
 /// keeps the order of the request (or, incrementally, of the session), one topic entry per run of consecutive
-/// partitions of a topic: a topic listed twice, apart, comes back twice. Leaves out: follower fetches (replication),
-/// preferred read replicas, and the rotation of partitions with data to the end of an incremental session.
+/// partitions of a topic: a topic listed twice, apart, comes back twice. Only the leader serves: a partition led
+/// elsewhere, or a `CurrentLeaderEpoch` (v9+) other than the one this node knows, is refused by Kafka's rules
+/// (`PartitionLeadership`), with the leader's id, epoch and endpoint from v16 (KIP-951). Leaves out: follower
+/// fetches (replication), preferred read replicas, and the rotation of partitions with data to the end of an
+/// incremental session.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -29,7 +32,7 @@ struct FetchHandler: ApiHandler {
             t.partitions.map { p in
                 FetchTarget(topic: version >= 13 ? image.topic(id: t.topicId)?.name : t.topic, topicId: t.topicId,
                             requestTopic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset,
-                            maxBytes: p.partitionMaxBytes)
+                            maxBytes: p.partitionMaxBytes, currentLeaderEpoch: version >= 9 ? p.currentLeaderEpoch : -1)
             }
         }
         let plan: FetchSessionCache.Plan
@@ -62,7 +65,8 @@ struct FetchHandler: ApiHandler {
         let partitions = Set(targets.compactMap { t in t.topic.map { TopicPartition($0, t.partition) } })
         while true {
             let seenCount = context.replicas.notifier.appendCount(partitions)
-            let result = read(req, targets: targets, version: version, sessionId: sessionId, incremental: incremental)
+            let result = read(req, targets: targets, version: version, sessionId: sessionId, incremental: incremental,
+                              listener: rc.listenerName)
             let remaining = deadline - context.clock()
             if result.bytes >= minBytes || remaining <= 0 || result.news {
                 if sessionId != 0 {
@@ -84,7 +88,8 @@ struct FetchHandler: ApiHandler {
         var news = false
     }
 
-    private func read(_ req: FetchRequest, targets: [FetchTarget], version: Int16, sessionId: Int32, incremental: Bool) -> ReadResult {
+    private func read(_ req: FetchRequest, targets: [FetchTarget], version: Int16, sessionId: Int32, incremental: Bool,
+                      listener: String) -> ReadResult {
         // Versions 4+ send the log's bytes as stored: straight from the segment file with sendfile (plaintext
         // listeners are the only ones there are). Older versions need the bytes in memory to down-convert them.
         let zeroCopy = version >= 4
@@ -99,7 +104,25 @@ struct FetchHandler: ApiHandler {
             var pd = FetchResponse.PartitionData()
             pd.partitionIndex = t.partition
             var data = false
-            if let name = t.topic, image.topic(named: name)?.partitions[t.partition] != nil {
+            if let name = t.topic, let partition = image.topic(named: name)?.partitions[t.partition],
+               case let refusal = PartitionLeadership.check(partition, localId: context.nodeId, currentLeaderEpoch: t.currentLeaderEpoch),
+               refusal != .none {
+                pd.errorCode = refusal.code
+                pd.records = ByteBuffer()
+                if version >= 16, PartitionLeadership.carriesLeaderHint(refusal) {
+                    let hint = PartitionLeadership.leaderHint(partition, leader: image.brokers[partition.leader], listener: listener)
+                    pd.currentLeader.leaderId = hint.leaderId
+                    pd.currentLeader.leaderEpoch = hint.leaderEpoch
+                    if let e = hint.endpoint, !out.response.nodeEndpoints.contains(where: { $0.nodeId == hint.leaderId }) {
+                        var node = FetchResponse.NodeEndpoint()
+                        node.nodeId = hint.leaderId
+                        node.host = e.host
+                        node.port = e.port
+                        node.rack = e.rack
+                        out.response.nodeEndpoints.append(node)
+                    }
+                }
+            } else if let name = t.topic, image.topic(named: name)?.partitions[t.partition] != nil {
                 let maxBytes = min(max(0, Int(t.maxBytes)), budget)
                 let r = context.replicas.read(
                     TopicPartition(name, t.partition), offset: t.fetchOffset, maxBytes: maxBytes,

@@ -5,7 +5,8 @@ import KafkaStorage
 ///
 /// Earliest (-2), latest (-1, capped at the high watermark, or the last stable offset for read_committed), max
 /// timestamp (-3, KIP-734), earliest local (-4), latest tiered (-5: there is no tiered storage, so the log start),
-/// and by timestamp. v0 answers in `OldStyleOffsets`. Leaves out: MaxNumOffsets > 1 in v0 (one offset is given).
+/// and by timestamp, on the partition's leader only (NOT_LEADER_OR_FOLLOWER elsewhere; a stale or future
+/// `CurrentLeaderEpoch`, v4+, gets FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v0 answers in `OldStyleOffsets`. Leaves out: MaxNumOffsets > 1 in v0 (one offset is given).
 struct ListOffsetsHandler: ApiHandler {
     let apiKey = ApiKey.listOffsets
     let versions: ClosedRange<Int16> = 0...11
@@ -25,6 +26,13 @@ struct ListOffsetsHandler: ApiHandler {
                 pr.partitionIndex = p.partitionIndex
                 guard let topic, let partition = topic.partitions[p.partitionIndex] else {
                     pr.errorCode = KafkaError.unknownTopicOrPartition.code
+                    tr.partitions.append(pr)
+                    continue
+                }
+                let leadership = PartitionLeadership.check(
+                    partition, localId: context.nodeId, currentLeaderEpoch: rc.apiVersion >= 4 ? p.currentLeaderEpoch : -1)
+                guard leadership == .none else {
+                    pr.errorCode = leadership.code
                     tr.partitions.append(pr)
                     continue
                 }

@@ -9,7 +9,8 @@ import KafkaStorage
 /// acks 0 (no response), 1 and -1 (one replica: the append is the commit), validation as Kafka's LogValidator,
 /// idempotent producers (duplicates answered with the original offset, OUT_OF_ORDER_SEQUENCE_NUMBER,
 /// INVALID_PRODUCER_EPOCH), transactional writes verified with the transaction coordinator (KIP-890 part 1: a
-/// partition the transaction did not add is refused with INVALID_TXN_STATE). Leaves out: per-record error details,
+/// partition the transaction did not add is refused with INVALID_TXN_STATE). A partition led elsewhere gets
+/// NOT_LEADER_OR_FOLLOWER, from v10 with the leader's id, epoch and endpoint (KIP-951). Leaves out: per-record error details,
 /// quotas, caching the verification per transaction (every transactional produce asks the coordinator).
 struct ProduceHandler: ApiHandler {
     let apiKey = ApiKey.produce
@@ -39,8 +40,23 @@ struct ProduceHandler: ApiHandler {
                     topicResponse.partitionResponses.append(pr)
                     continue
                 }
-                guard partition.leader == context.nodeId else {
-                    pr.errorCode = KafkaError.notLeaderOrFollower.code
+                let leadership = PartitionLeadership.check(partition, localId: context.nodeId)
+                guard leadership == .none else {
+                    pr.errorCode = leadership.code
+                    if rc.apiVersion >= 10 {
+                        // KIP-951: where to go instead.
+                        let hint = PartitionLeadership.leaderHint(partition, leader: image.brokers[partition.leader], listener: rc.listenerName)
+                        pr.currentLeader.leaderId = hint.leaderId
+                        pr.currentLeader.leaderEpoch = hint.leaderEpoch
+                        if let e = hint.endpoint, !response.nodeEndpoints.contains(where: { $0.nodeId == hint.leaderId }) {
+                            var node = ProduceResponse.NodeEndpoint()
+                            node.nodeId = hint.leaderId
+                            node.host = e.host
+                            node.port = e.port
+                            node.rack = e.rack
+                            response.nodeEndpoints.append(node)
+                        }
+                    }
                     topicResponse.partitionResponses.append(pr)
                     continue
                 }

@@ -10,6 +10,8 @@ struct FetchTarget: Sendable {
     var partition: Int32
     var fetchOffset: Int64
     var maxBytes: Int32
+    /// The leader epoch the client believes current (v9+), -1 when it sent none.
+    var currentLeaderEpoch: Int32 = -1
 
     var key: FetchSessionCache.Key { .init(topic: requestTopic, topicId: topicId, partition: partition) }
 }
