@@ -35,8 +35,10 @@ extension ReplicationSimulation {
         let n = nodes[id]!
         guard n.leader == nil, n.brokerEpoch >= 0, let t = n.term, t.leader >= 0, t.leader != id else { return }
         nodes[id]!.fetchSentAt = now
+        nodes[id]!.fetchRequestId += 1
         send(.fetch(replicaId: id, brokerEpoch: n.brokerEpoch, currentLeaderEpoch: t.leaderEpoch, fetchOffset: n.logEndOffset,
-                    lastFetchedEpoch: n.epochs.latestEpoch ?? -1), from: .node(id), to: .node(t.leader))
+                    lastFetchedEpoch: n.epochs.latestEpoch ?? -1, requestId: nodes[id]!.fetchRequestId),
+             from: .node(id), to: .node(t.leader))
     }
 
     mutating func nodeReceived(_ id: Int32, _ message: Message, from: Endpoint) throws {
@@ -48,11 +50,12 @@ extension ReplicationSimulation {
         case .metadata(let term, let ineligible):
             guard nodes[id]!.brokerEpoch >= 0 else { return }
             try applyMetadata(id, term, ineligible: ineligible)
-        case .fetch(let replicaId, let brokerEpoch, let currentLeaderEpoch, let fetchOffset, let lastFetchedEpoch):
+        case .fetch(let replicaId, let brokerEpoch, let currentLeaderEpoch, let fetchOffset, let lastFetchedEpoch, let requestId):
             try serveFetch(id, replicaId: replicaId, brokerEpoch: brokerEpoch, currentLeaderEpoch: currentLeaderEpoch,
-                           fetchOffset: fetchOffset, lastFetchedEpoch: lastFetchedEpoch)
-        case .fetchAnswer(let epoch, let fetchOffset, let answer):
-            guard case .node(let leaderId) = from, fetchOffset == nodes[id]!.logEndOffset else { return }
+                           fetchOffset: fetchOffset, lastFetchedEpoch: lastFetchedEpoch, requestId: requestId)
+        case .fetchAnswer(let epoch, let fetchOffset, let requestId, let answer):
+            guard case .node(let leaderId) = from, requestId == nodes[id]!.fetchRequestId,
+                  fetchOffset == nodes[id]!.logEndOffset else { return }
             try fetchAnswered(id, leaderId: leaderId, leaderEpoch: epoch, answer)
         case .produce(let produceId, let value):
             try produce(id, produceId: produceId, value: value)
@@ -115,7 +118,7 @@ extension ReplicationSimulation {
 
     /// The leader serves a follower's fetch.
     mutating func serveFetch(_ id: Int32, replicaId: Int32, brokerEpoch: Int64, currentLeaderEpoch: Int32,
-                             fetchOffset: Int64, lastFetchedEpoch: Int32) throws {
+                             fetchOffset: Int64, lastFetchedEpoch: Int32, requestId: Int64) throws {
         let n = nodes[id]!
         let answer: FetchAnswer
         if var l = n.leader {
@@ -136,7 +139,7 @@ extension ReplicationSimulation {
                         actions = try l.followerFetched(replicaId: replicaId, fetchOffset: fetchOffset, logStartOffset: 0,
                                                         brokerEpoch: brokerEpoch, now: now)
                     } catch {
-                        send(.fetchAnswer(leaderEpoch: currentLeaderEpoch, fetchOffset: fetchOffset, .error(error)), from: .node(id), to: .node(replicaId))
+                        send(.fetchAnswer(leaderEpoch: currentLeaderEpoch, fetchOffset: fetchOffset, requestId: requestId, .error(error)), from: .node(id), to: .node(replicaId))
                         return
                     }
                     nodes[id]!.leader = l
@@ -149,7 +152,7 @@ extension ReplicationSimulation {
         } else {
             answer = .error(.notLeaderOrFollower)
         }
-        send(.fetchAnswer(leaderEpoch: currentLeaderEpoch, fetchOffset: fetchOffset, answer), from: .node(id), to: .node(replicaId))
+        send(.fetchAnswer(leaderEpoch: currentLeaderEpoch, fetchOffset: fetchOffset, requestId: requestId, answer), from: .node(id), to: .node(replicaId))
     }
 
     /// A follower applies its leader's answer: truncate on divergence, append, learn the high watermark.

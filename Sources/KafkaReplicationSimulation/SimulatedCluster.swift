@@ -25,10 +25,13 @@ enum Endpoint: Hashable, CustomStringConvertible {
 
 /// What travels between endpoints: the fields of Kafka's RPCs that replication reads.
 enum Message {
-    case fetch(replicaId: Int32, brokerEpoch: Int64, currentLeaderEpoch: Int32, fetchOffset: Int64, lastFetchedEpoch: Int32)
-    /// The answer names the request's fetch offset: a follower applies only the answer to its current position
-    /// (Kafka's fetcher drops a response whose partition state moved on since the request).
-    case fetchAnswer(leaderEpoch: Int32, fetchOffset: Int64, FetchAnswer)
+    case fetch(replicaId: Int32, brokerEpoch: Int64, currentLeaderEpoch: Int32, fetchOffset: Int64, lastFetchedEpoch: Int32,
+               requestId: Int64)
+    /// The answer names its request: a follower applies only the answer to its latest fetch. Kafka's fetcher
+    /// has one fetch in flight per leader and drops the connection (and any late answer) on a timeout; matching
+    /// the fetch offset alone is not enough (found by seed 564: truncated to 30, refetched to 31, then a late
+    /// "diverging" answer to an earlier fetch at 31 cut a fresh record again).
+    case fetchAnswer(leaderEpoch: Int32, fetchOffset: Int64, requestId: Int64, FetchAnswer)
     case produce(id: Int64, value: Int64)
     case produceAnswer(id: Int64, error: KafkaError, offset: Int64, leaderHint: Int32)
     case alterPartition(brokerId: Int32, brokerEpoch: Int64, AlterPartitionProposal)
@@ -66,6 +69,8 @@ struct SimNode {
     var pendingOffsets: [Int64: Int64] = [:]
     /// When the outstanding fetch was sent; nil when none is.
     var fetchSentAt: Int64?
+    /// The id of the latest fetch sent; only its answer is applied.
+    var fetchRequestId: Int64 = 0
     /// When the AlterPartition in flight was last sent.
     var alterSentAt: Int64 = 0
     var pausedUntil: Int64 = 0
