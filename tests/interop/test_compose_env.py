@@ -79,6 +79,16 @@ def advertised_ports(bootstrap):
     return sorted(int(p) for p in re.findall(r"broker \d+ at localhost:(\d+)", kcat_metadata(bootstrap)))
 
 
+def heartbeat_error(node, group):
+    """Heartbeat v0 for `group` (generation 1, member "m") sent to `node`: its error code."""
+    body = kw.string(group) + kw.int32(1) + kw.string("m")
+    with kw.connect(node.bootstrap) as s:
+        s.sendall(kw.frame(kw.request_header_v1(12, 0, 5) + body))
+        r = kw.Reader(kw.read_response(s))
+        r.int32()  # correlation id
+        return r.int16()
+
+
 def exercise(nodes, listener_ports, topic):
     """Three brokers listed by every node; the endpoints of the listener asked; admin through a non-controller;
     produce through node 1, consume as a group through node 3."""
@@ -91,6 +101,11 @@ def exercise(nodes, listener_ports, topic):
     assert wait_for("the topic on every node", lambda: all(f'topic "{topic}"' in kcat_metadata(n.bootstrap)
                                                          for n in nodes.values()), 30)
     produce_and_consume(nodes[1], nodes[3], topic, 200)
+    # A group request to a broker that does not coordinate the group: NOT_COORDINATOR (16), as Kafka answers;
+    # exactly one node coordinates it (it answers for the unknown member instead).
+    for group in (f"{topic}-group", "another-group", "g3"):
+        codes = {i: heartbeat_error(n, group) for i, n in nodes.items()}
+        assert sorted(c == 16 for c in codes.values()) == [False, True, True], (group, codes)
 
 
 def test_official_image_environment(tmp_path):

@@ -15,7 +15,7 @@ struct AddOffsetsToTxnHandler: ApiHandler {
             return .respond(r)
         }
         var r = AddOffsetsToTxnResponse()
-        r.errorCode = KafkaError.coordinatorNotAvailable.code
+        r.errorCode = transactionRefusal(context, req.transactionalId)
         return .respond(r)
     }
 }

@@ -15,6 +15,7 @@ struct AddPartitionsToTxnHandler: ApiHandler {
             if case .addPartitionsToTxn(let r)? = await coordinateTransaction(context, rc, transactionalId: req.v3AndBelowTransactionalId, { .addPartitionsToTxn($0, req) }) {
                 return .respond(r)
             }
+            let refusal = transactionRefusal(context, req.v3AndBelowTransactionalId)
             var r = AddPartitionsToTxnResponse()
             r.resultsByTopicV3AndBelow = req.v3AndBelowTopics.map { t in
                 var tr = AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult()
@@ -22,7 +23,7 @@ struct AddPartitionsToTxnHandler: ApiHandler {
                 tr.resultsByPartition = t.partitions.map {
                     var p = AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult()
                     p.partitionIndex = $0
-                    p.partitionErrorCode = KafkaError.coordinatorNotAvailable.code
+                    p.partitionErrorCode = refusal
                     return p
                 }
                 return tr
@@ -37,7 +38,7 @@ struct AddPartitionsToTxnHandler: ApiHandler {
                 response.resultsByTransaction.append(contentsOf: r.resultsByTransaction)
                 if r.errorCode != 0 { response.errorCode = r.errorCode }
             } else {
-                response.errorCode = KafkaError.coordinatorNotAvailable.code
+                response.errorCode = transactionRefusal(context, txn.transactionalId)
             }
         }
         return .respond(response)

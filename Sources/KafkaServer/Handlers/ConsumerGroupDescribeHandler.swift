@@ -20,7 +20,7 @@ struct ConsumerGroupDescribeHandler: ApiHandler {
             } else {
                 var g = ConsumerGroupDescribeResponse.DescribedGroup()
                 g.groupId = groupId
-                g.errorCode = coordinatorNotAvailable
+                g.errorCode = groupRefusal(context, groupId)
                 response.groups.append(g)
             }
         }

@@ -16,7 +16,7 @@ struct ConsumerGroupHeartbeatHandler: ApiHandler {
             return .respond(r)
         }
         var r = ConsumerGroupHeartbeatResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         return .respond(r)
     }
 }

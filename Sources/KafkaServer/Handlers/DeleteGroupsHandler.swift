@@ -19,7 +19,7 @@ struct DeleteGroupsHandler: ApiHandler {
             } else {
                 var g = DeleteGroupsResponse.DeletableGroupResult()
                 g.groupId = groupId
-                g.errorCode = coordinatorNotAvailable
+                g.errorCode = groupRefusal(context, groupId)
                 response.results.append(g)
             }
         }

@@ -18,7 +18,7 @@ struct DescribeGroupsHandler: ApiHandler {
             } else {
                 var g = DescribeGroupsResponse.DescribedGroup()
                 g.groupId = groupId
-                g.errorCode = coordinatorNotAvailable
+                g.errorCode = groupRefusal(context, groupId)
                 response.groups.append(g)
             }
         }

@@ -18,7 +18,7 @@ struct DescribeTransactionsHandler: ApiHandler {
             } else {
                 var st = DescribeTransactionsResponse.TransactionState()
                 st.transactionalId = id
-                st.errorCode = KafkaError.coordinatorNotAvailable.code
+                st.errorCode = transactionRefusal(context, id)
                 response.transactionStates.append(st)
             }
         }

@@ -15,7 +15,7 @@ struct EndTxnHandler: ApiHandler {
             return .respond(r)
         }
         var r = EndTxnResponse()
-        r.errorCode = KafkaError.coordinatorNotAvailable.code
+        r.errorCode = transactionRefusal(context, req.transactionalId)
         return .respond(r)
     }
 }

@@ -11,7 +11,7 @@ struct HeartbeatHandler: ApiHandler {
         let req = request as! HeartbeatRequest
         if case .heartbeat(let r)? = await coordinate(context, rc, groupId: req.groupId, { .heartbeat($0, req) }) { return .respond(r) }
         var r = HeartbeatResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         return .respond(r)
     }
 }

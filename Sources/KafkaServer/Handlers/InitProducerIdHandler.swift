@@ -18,7 +18,7 @@ struct InitProducerIdHandler: ApiHandler {
             if case .initProducerId(let r)? = await coordinateTransaction(context, rc, transactionalId: id, { .initProducerId($0, req) }) {
                 return .respond(r)
             }
-            response.errorCode = KafkaError.coordinatorNotAvailable.code
+            response.errorCode = transactionRefusal(context, id)
             return .respond(response)
         }
         do {

@@ -13,7 +13,7 @@ struct JoinGroupHandler: ApiHandler {
         // A classic member of a KIP-848 group is assigned partitions by the coordinator: it needs the topics.
         if case .joinGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: true, { .joinGroup($0, req) }) { return .respond(r) }
         var r = JoinGroupResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         r.memberId = req.memberId
         return .respond(r)
     }

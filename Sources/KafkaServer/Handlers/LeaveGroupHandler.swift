@@ -11,7 +11,7 @@ struct LeaveGroupHandler: ApiHandler {
         let req = request as! LeaveGroupRequest
         if case .leaveGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, { .leaveGroup($0, req) }) { return .respond(r) }
         var r = LeaveGroupResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         return .respond(r)
     }
 }

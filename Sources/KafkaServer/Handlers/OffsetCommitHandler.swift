@@ -48,7 +48,7 @@ struct OffsetCommitHandler: ApiHandler {
             tr.partitions = t.partitions.map { p in
                 var pr = OffsetCommitResponse.OffsetCommitResponsePartition()
                 pr.partitionIndex = p.partitionIndex
-                pr.errorCode = coordinatorNotAvailable
+                pr.errorCode = groupRefusal(context, req.groupId)
                 return pr
             }
             return tr

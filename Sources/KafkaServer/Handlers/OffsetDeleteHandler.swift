@@ -12,7 +12,7 @@ struct OffsetDeleteHandler: ApiHandler {
         let req = request as! OffsetDeleteRequest
         if case .offsetDelete(let r)? = await coordinate(context, rc, groupId: req.groupId, { .offsetDelete($0, req) }) { return .respond(r) }
         var r = OffsetDeleteResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         return .respond(r)
     }
 }

@@ -13,7 +13,7 @@ struct OffsetFetchHandler: ApiHandler {
         if rc.apiVersion < 8 {
             if case .offsetFetch(let r)? = await coordinate(context, rc, groupId: req.groupId, { .offsetFetch($0, req) }) { return .respond(r) }
             var r = OffsetFetchResponse()
-            if rc.apiVersion >= 2 { r.errorCode = coordinatorNotAvailable }
+            if rc.apiVersion >= 2 { r.errorCode = groupRefusal(context, req.groupId) }
             return .respond(r)
         }
         var response = OffsetFetchResponse()
@@ -25,7 +25,7 @@ struct OffsetFetchHandler: ApiHandler {
             } else {
                 var g = OffsetFetchResponse.OffsetFetchResponseGroup()
                 g.groupId = group.groupId
-                g.errorCode = coordinatorNotAvailable
+                g.errorCode = groupRefusal(context, group.groupId)
                 response.groups.append(g)
             }
         }

@@ -12,7 +12,7 @@ struct SyncGroupHandler: ApiHandler {
         // A classic member of a KIP-848 group is assigned partitions by the coordinator: it needs the topics.
         if case .syncGroup(let r)? = await coordinate(context, rc, groupId: req.groupId, withTopics: true, { .syncGroup($0, req) }) { return .respond(r) }
         var r = SyncGroupResponse()
-        r.errorCode = coordinatorNotAvailable
+        r.errorCode = groupRefusal(context, req.groupId)
         return .respond(r)
     }
 }

@@ -2,7 +2,7 @@ import KafkaCoordinator
 import KafkaProtocol
 
 /// Sends a transaction request to the shard that coordinates `transactionalId` and waits for its reply; nil when the
-/// coordinator could not serve it (handlers then answer COORDINATOR_NOT_AVAILABLE).
+/// coordinator could not serve it (handlers then answer `transactionRefusal`).
 func coordinateTransaction(
     _ context: BrokerContext, _ rc: RequestContext, transactionalId: String,
     _ make: @escaping @Sendable (KafkaCoordinator.RequestContext) -> TxnEvent

@@ -26,7 +26,7 @@ struct TxnOffsetCommitHandler: ApiHandler {
             r.topics = unknown + r.topics
             return .respond(r)
         }
-        r.topics = unknown + req.topics.map { answer($0, coordinatorNotAvailable) }
+        r.topics = unknown + req.topics.map { answer($0, groupRefusal(context, req.groupId)) }
         return .respond(r)
     }
 
