@@ -1,7 +1,9 @@
 """Three nodes configured the way users' compose files configure Kafka: environment variables only, no
 server.properties and no flags — once as the official apache/kafka image reads them (KAFKA_*), once as Bitnami's
 (KAFKA_CFG_*) with confluentinc/cp-kafka's INTERNAL/EXTERNAL listener split. Every node is broker and controller
-(KAFKA_PROCESS_ROLES=broker,controller, three voters), as in the compose files people copy. Checks: each listener
+(KAFKA_PROCESS_ROLES=broker,controller, three voters), as in the compose files people copy; the official-image
+nodes each sit on their own loopback address with the same ports, as compose services on their own host names do
+(names themselves would need /etc/hosts, which a test must not edit). Checks: each listener
 advertises its own endpoints, admin requests work through any node, and a consumer group reads what an
 idempotent producer wrote through another node."""
 import os
@@ -21,8 +23,9 @@ CLUSTER_ID = "Q29tcG9zZUVudlRlc3QxMQ"
 class EnvNode:
     """`tributary server` with no arguments, configured by `env` alone, in its own directory."""
 
-    def __init__(self, directory, node_id, env, client_port, controller_port):
+    def __init__(self, directory, node_id, env, client_port, controller_port, host="localhost"):
         self.dir = directory
+        self.host = host
         self.name = f"env-node-{node_id}"
         self.env = env
         self.port = client_port
@@ -32,7 +35,7 @@ class EnvNode:
 
     @property
     def bootstrap(self):
-        return f"localhost:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_") and k != "CLUSTER_ID"}
@@ -58,25 +61,32 @@ class EnvNode:
             self.proc = None
 
 
-def start_cluster(tmp_path, make_env):
-    """Three EnvNodes; `make_env(node_id, ports, voters)` gives each its variables."""
+def start_cluster(tmp_path, make_env, hosts=None):
+    """Three EnvNodes; `make_env(node_id, ports, voters)` gives each its variables. With `hosts` ({id: address}),
+    every node uses the same three ports on its own loopback address, as compose services do (kafka1:9092,
+    kafka2:9092, ...); otherwise all are on localhost with ports of their own."""
     ports = kw.free_ports(9)
-    plan = {i: ports[(i - 1) * 3:(i - 1) * 3 + 3] for i in (1, 2, 3)}  # client, controller, second listener
-    voters = ",".join(f"{i}@localhost:{p[1]}" for i, p in plan.items())
+    if hosts:
+        plan = {i: ports[0:3] for i in (1, 2, 3)}
+    else:
+        hosts = {i: "localhost" for i in (1, 2, 3)}
+        plan = {i: ports[(i - 1) * 3:(i - 1) * 3 + 3] for i in (1, 2, 3)}  # client, controller, second listener
+    voters = ",".join(f"{i}@{hosts[i]}:{p[1]}" for i, p in plan.items())
     nodes = {}
     for i, p in plan.items():
         d = tmp_path / f"node-{i}"
         d.mkdir()
-        env = make_env(i, p, voters)
+        env = make_env(i, p, voters, hosts[i])
         env["CLUSTER_ID"] = CLUSTER_ID
-        nodes[i] = EnvNode(str(d), i, env, p[0], p[1])
+        nodes[i] = EnvNode(str(d), i, env, p[0], p[1], hosts[i])
     for n in nodes.values():
         n.start()
     return nodes, plan
 
 
-def advertised_ports(bootstrap):
-    return sorted(int(p) for p in re.findall(r"broker \d+ at localhost:(\d+)", kcat_metadata(bootstrap)))
+def advertised(bootstrap):
+    """The host:port of every broker kcat -L lists, sorted."""
+    return sorted(re.findall(r"broker \d+ at (\S+:\d+)", kcat_metadata(bootstrap)))
 
 
 def heartbeat_error(node, group):
@@ -89,14 +99,14 @@ def heartbeat_error(node, group):
         return r.int16()
 
 
-def exercise(nodes, listener_ports, topic):
+def exercise(nodes, endpoints, topic):
     """Three brokers listed by every node; the endpoints of the listener asked; admin through a non-controller;
     produce through node 1, consume as a group through node 3."""
     assert wait_for("three brokers on every node", lambda: all(
         brokers_of(kcat_metadata(n.bootstrap)) == {1, 2, 3} for n in nodes.values()), 60), \
         {n.name: n.log_text()[-2000:] for n in nodes.values()}
     for n in nodes.values():
-        assert advertised_ports(n.bootstrap) == sorted(listener_ports), kcat_metadata(n.bootstrap)
+        assert advertised(n.bootstrap) == sorted(endpoints), kcat_metadata(n.bootstrap)
     assert create_topic(nodes[2], topic, partitions=6) is None, nodes[2].log_text()[-3000:]
     assert wait_for("the topic on every node", lambda: all(f'topic "{topic}"' in kcat_metadata(n.bootstrap)
                                                          for n in nodes.values()), 30)
@@ -109,12 +119,13 @@ def exercise(nodes, listener_ports, topic):
 
 
 def test_official_image_environment(tmp_path):
-    def env(i, p, voters):
+    """Each node on its own loopback address (127.0.0.11-13) with the same ports, as three compose services."""
+    def env(i, p, voters, host):
         return {
             "KAFKA_NODE_ID": str(i),
             "KAFKA_PROCESS_ROLES": "broker,controller",
-            "KAFKA_LISTENERS": f"PLAINTEXT://localhost:{p[0]},CONTROLLER://localhost:{p[1]}",
-            "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://localhost:{p[0]}",
+            "KAFKA_LISTENERS": f"PLAINTEXT://{host}:{p[0]},CONTROLLER://{host}:{p[1]}",
+            "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://{host}:{p[0]}",
             "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
             "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
@@ -125,9 +136,9 @@ def test_official_image_environment(tmp_path):
             "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
             "KAFKA_LOG_DIRS": "kraft-combined-logs",
         }
-    nodes, plan = start_cluster(tmp_path, env)
+    nodes, plan = start_cluster(tmp_path, env, hosts={i: f"127.0.0.1{i}" for i in (1, 2, 3)})
     try:
-        exercise(nodes, [p[0] for p in plan.values()], "compose-official")
+        exercise(nodes, [f"{n.host}:{n.port}" for n in nodes.values()], "compose-official")
         # The log directory named by KAFKA_LOG_DIRS (relative to the working directory) holds the data.
         for n in nodes.values():
             assert os.path.exists(os.path.join(n.dir, "kraft-combined-logs", "meta.properties")), os.listdir(n.dir)
@@ -139,7 +150,7 @@ def test_official_image_environment(tmp_path):
 
 
 def test_bitnami_environment_with_internal_and_external_listeners(tmp_path):
-    def env(i, p, voters):
+    def env(i, p, voters, host):
         return {
             "KAFKA_CFG_NODE_ID": str(i),
             "KAFKA_CFG_PROCESS_ROLES": "controller,broker",
@@ -157,9 +168,9 @@ def test_bitnami_environment_with_internal_and_external_listeners(tmp_path):
     nodes, plan = start_cluster(tmp_path, env)
     try:
         # Clients on EXTERNAL see EXTERNAL endpoints; a client on INTERNAL sees INTERNAL ones.
-        exercise(nodes, [p[0] for p in plan.values()], "compose-bitnami")
+        exercise(nodes, [f"localhost:{p[0]}" for p in plan.values()], "compose-bitnami")
         internal = f"localhost:{plan[2][2]}"
-        assert advertised_ports(internal) == sorted(p[2] for p in plan.values()), kcat_metadata(internal)
+        assert advertised(internal) == sorted(f"localhost:{p[2]}" for p in plan.values()), kcat_metadata(internal)
         assert "Bitnami-style environment" in nodes[1].log_text()
         for n in nodes.values():
             n.stop_cleanly()
