@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "KafkaServer",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator", "KafkaRaft",
+                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator", "KafkaRaft", "KafkaReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -56,7 +56,13 @@ public struct LeaderReplicationState: Hashable, Sendable {
 
     /// The check before a produce appends: acks=all needs `min.insync.replicas` in the committed ISR.
     public func checkAppend(requiredAcks: Int16) -> KafkaError {
-        requiredAcks == -1 && isr.count < config.minInsyncReplicas ? .notEnoughReplicas : .none
+        Self.checkAppend(requiredAcks: requiredAcks, isrSize: isr.count, minInsyncReplicas: config.minInsyncReplicas)
+    }
+
+    /// Kafka's rule (`Partition.appendRecordsToLeader`): an acks=all produce is refused with NOT_ENOUGH_REPLICAS,
+    /// before anything is appended, while the ISR is smaller than `min.insync.replicas`; acks 0 and 1 are not.
+    public static func checkAppend(requiredAcks: Int16, isrSize: Int, minInsyncReplicas: Int) -> KafkaError {
+        requiredAcks == -1 && isrSize < minInsyncReplicas ? .notEnoughReplicas : .none
     }
 
     /// The leader appended: its log now ends at `logEndOffset`.

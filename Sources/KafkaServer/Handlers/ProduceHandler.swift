@@ -1,5 +1,6 @@
 import KafkaCoordinator
 import KafkaProtocol
+import KafkaReplication
 import NIOCore
 import KafkaStorage
 
@@ -10,7 +11,8 @@ import KafkaStorage
 /// idempotent producers (duplicates answered with the original offset, OUT_OF_ORDER_SEQUENCE_NUMBER,
 /// INVALID_PRODUCER_EPOCH), transactional writes verified with the transaction coordinator (KIP-890 part 1: a
 /// partition the transaction did not add is refused with INVALID_TXN_STATE). A partition led elsewhere gets
-/// NOT_LEADER_OR_FOLLOWER, from v10 with the leader's id, epoch and endpoint (KIP-951). Leaves out: per-record error details,
+/// NOT_LEADER_OR_FOLLOWER, from v10 with the leader's id, epoch and endpoint (KIP-951); acks=all while the ISR is
+/// smaller than `min.insync.replicas` gets NOT_ENOUGH_REPLICAS before anything is appended. Leaves out: per-record error details,
 /// quotas, caching the verification per transaction (every transactional produce asks the coordinator).
 struct ProduceHandler: ApiHandler {
     let apiKey = ApiKey.produce
@@ -67,6 +69,15 @@ struct ProduceHandler: ApiHandler {
                 }
                 if let error = await verifyTransaction(req, records: records, topic: topic.name, partition: p.index, rc: rc) {
                     pr.errorCode = error
+                    topicResponse.partitionResponses.append(pr)
+                    continue
+                }
+                let minIsr = Int(context.topicSettings(topic.name).minInsyncReplicas)
+                let insync = LeaderReplicationState.checkAppend(requiredAcks: req.acks, isrSize: partition.isr.count,
+                                                                minInsyncReplicas: minIsr)
+                guard insync == .none else {
+                    pr.errorCode = insync.code
+                    pr.errorMessage = "The size of the current ISR \(partition.isr) is insufficient to satisfy the min.isr requirement of \(minIsr) for partition \(topic.name)-\(p.index)"
                     topicResponse.partitionResponses.append(pr)
                     continue
                 }
