@@ -26,11 +26,20 @@ public enum FetchPosition {
     /// leader's epoch history (nil for an epoch older than all it has).
     public static func check(fetchOffset: Int64, lastFetchedEpoch: Int32?, logStartOffset: Int64, logEndOffset: Int64,
                              endOffsetForEpoch: (Int32) -> EpochEndOffset?) -> FetchPositionCheck {
-        if let lastFetchedEpoch, lastFetchedEpoch >= 0 {
-            let end = endOffsetForEpoch(lastFetchedEpoch) ?? EpochEndOffset(epoch: -1, endOffset: -1)
-            if end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset { return .diverging(end) }
+        if let end = divergence(fetchOffset: fetchOffset, lastFetchedEpoch: lastFetchedEpoch, endOffsetForEpoch: endOffsetForEpoch) {
+            return .diverging(end)
         }
         return fetchOffset < logStartOffset || fetchOffset > logEndOffset ? .outOfRange : .valid
+    }
+
+    /// The divergence part of `check` alone: where the fetcher's log leaves the leader's, or nil when it does
+    /// not (or the fetcher named no epoch). An epoch older than the leader's whole history diverges at
+    /// (-1, -1), Kafka's UNDEFINED epoch and offset, and the follower truncates to its high watermark.
+    public static func divergence(fetchOffset: Int64, lastFetchedEpoch: Int32?,
+                                  endOffsetForEpoch: (Int32) -> EpochEndOffset?) -> EpochEndOffset? {
+        guard let lastFetchedEpoch, lastFetchedEpoch >= 0 else { return nil }
+        let end = endOffsetForEpoch(lastFetchedEpoch) ?? EpochEndOffset(epoch: -1, endOffset: -1)
+        return end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset ? end : nil
     }
 
     /// The follower's answer to a divergence (Kafka's `getOffsetTruncationState`): where to truncate, and

@@ -61,3 +61,35 @@ import Testing
         await tb.stop()
     }
 }
+
+extension PartitionLeadershipTests {
+    /// Fetch v12+ with `LastFetchedEpoch`: a fetcher whose log left this one is told where (DivergingEpoch), with
+    /// no records; a follower fetch from a broker that is no replica is refused.
+    @Test func divergingEpochsAndNonReplicaFollowers() async throws {
+        let tb = try await TestBroker.start()
+        let client = try TestClient(port: tb.port)
+        try await tb.createTopics(["diverge"], partitions: 1, client: client)
+        try await tb.produce("diverge", 0, count: 3, tag: "d", client: client)
+        func fetch(offset: Int64, lastEpoch: Int32, replicaId: Int32 = -1) async throws -> FetchResponse.PartitionData {
+            var req = try tb.fetchRequest([FetchAsk(topic: "diverge", partition: 0, offset: offset)], version: 12, isolation: 0)
+            req.topics[0].partitions[0].lastFetchedEpoch = lastEpoch
+            req.replicaId = replicaId
+            let resp = try #require(try await client.send(req, version: 12)?.body as? FetchResponse)
+            return try #require(resp.responses.first?.partitions.first)
+        }
+        // Epoch 0 holds offsets 0-2: a fetcher at 3 with epoch 0 is in step, one at 2 reads the last record.
+        let inStep = try await fetch(offset: 3, lastEpoch: 0)
+        #expect(inStep.errorCode == 0 && inStep.divergingEpoch == FetchResponse.EpochEndOffset() && inStep.highWatermark == 3)
+        let reading = try await fetch(offset: 2, lastEpoch: 0)
+        #expect(reading.errorCode == 0 && (reading.records?.readableBytes ?? 0) > 0)
+        // Ahead of epoch 0's end, or naming an epoch this log never had: diverging at (0, 3), no records.
+        for (offset, epoch) in [(Int64(5), Int32(0)), (3, 2)] {
+            let d = try await fetch(offset: offset, lastEpoch: epoch)
+            #expect(d.errorCode == 0 && d.divergingEpoch.epoch == 0 && d.divergingEpoch.endOffset == 3, "\(offset)@\(epoch)")
+            #expect((d.records?.readableBytes ?? 0) == 0 && d.highWatermark == 3)
+        }
+        let stranger = try await fetch(offset: 0, lastEpoch: -1, replicaId: 7)
+        #expect(stranger.errorCode == KafkaError.notLeaderOrFollower.code)
+        await tb.stop()
+    }
+}

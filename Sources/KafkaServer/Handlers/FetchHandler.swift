@@ -1,4 +1,5 @@
 import KafkaProtocol
+import KafkaReplication
 import KafkaStorage
 import NIOCore
 
@@ -16,9 +17,12 @@ import Glibc
 /// keeps the order of the request (or, incrementally, of the session), one topic entry per run of consecutive
 /// partitions of a topic: a topic listed twice, apart, comes back twice. Only the leader serves: a partition led
 /// elsewhere, or a `CurrentLeaderEpoch` (v9+) other than the one this node knows, is refused by Kafka's rules
-/// (`PartitionLeadership`), with the leader's id, epoch and endpoint from v16 (KIP-951). Leaves out: follower
-/// fetches (replication), preferred read replicas, and the rotation of partitions with data to the end of an
-/// incremental session.
+/// (`PartitionLeadership`), with the leader's id, epoch and endpoint from v16 (KIP-951). A fetch naming its
+/// `LastFetchedEpoch` (v12+) that has left this log gets `DivergingEpoch` instead of records. A follower fetch
+/// (`ReplicaId`, or `ReplicaState` from v15, of a replica of the partition) reads to the log end; from a broker
+/// that is no replica, NOT_LEADER_OR_FOLLOWER. Leaves out: tracking followers' progress (the high watermark still
+/// follows the leader's log end; docs/replication.md), the replica's broker epoch check (v15), preferred read
+/// replicas, and the rotation of partitions with data to the end of an incremental session.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -32,7 +36,8 @@ struct FetchHandler: ApiHandler {
             t.partitions.map { p in
                 FetchTarget(topic: version >= 13 ? image.topic(id: t.topicId)?.name : t.topic, topicId: t.topicId,
                             requestTopic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset,
-                            maxBytes: p.partitionMaxBytes, currentLeaderEpoch: version >= 9 ? p.currentLeaderEpoch : -1)
+                            maxBytes: p.partitionMaxBytes, currentLeaderEpoch: version >= 9 ? p.currentLeaderEpoch : -1,
+                            lastFetchedEpoch: version >= 12 ? p.lastFetchedEpoch : -1)
             }
         }
         let plan: FetchSessionCache.Plan
@@ -66,7 +71,7 @@ struct FetchHandler: ApiHandler {
         while true {
             let seenCount = context.replicas.notifier.appendCount(partitions)
             let result = read(req, targets: targets, version: version, sessionId: sessionId, incremental: incremental,
-                              listener: rc.listenerName)
+                              listener: rc.listenerName, replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId)
             let remaining = deadline - context.clock()
             if result.bytes >= minBytes || remaining <= 0 || result.news {
                 if sessionId != 0 {
@@ -89,7 +94,7 @@ struct FetchHandler: ApiHandler {
     }
 
     private func read(_ req: FetchRequest, targets: [FetchTarget], version: Int16, sessionId: Int32, incremental: Bool,
-                      listener: String) -> ReadResult {
+                      listener: String, replicaId: Int32) -> ReadResult {
         // Versions 4+ send the log's bytes as stored: straight from the segment file with sendfile (plaintext
         // listeners are the only ones there are). Older versions need the bytes in memory to down-convert them.
         let zeroCopy = version >= 4
@@ -122,11 +127,28 @@ struct FetchHandler: ApiHandler {
                         out.response.nodeEndpoints.append(node)
                     }
                 }
+            } else if let name = t.topic, let partition = image.topic(named: name)?.partitions[t.partition],
+                      replicaId >= 0, !partition.replicas.contains(replicaId) {
+                // A follower fetch from a broker that is no replica of the partition (Kafka's followerReplicaOrThrow).
+                pd.errorCode = KafkaError.notLeaderOrFollower.code
+                pd.records = ByteBuffer()
             } else if let name = t.topic, image.topic(named: name)?.partitions[t.partition] != nil {
+                let tp = TopicPartition(name, t.partition)
+                let diverging = FetchPosition.divergence(fetchOffset: t.fetchOffset, lastFetchedEpoch: t.lastFetchedEpoch) { epoch in
+                    let (error, e, end) = context.replicas.endOffset(tp, forLeaderEpoch: epoch)
+                    return error == .none && e >= 0 ? EpochEndOffset(epoch: e, endOffset: end) : nil
+                }
                 let maxBytes = min(max(0, Int(t.maxBytes)), budget)
-                let r = context.replicas.read(
-                    TopicPartition(name, t.partition), offset: t.fetchOffset, maxBytes: maxBytes,
-                    readCommitted: readCommitted, minOneBatch: first, zeroCopy: zeroCopy)
+                let r = diverging != nil ? context.replicas.watermarks(tp) : context.replicas.read(
+                    tp, offset: t.fetchOffset, maxBytes: maxBytes, readCommitted: readCommitted, minOneBatch: first,
+                    zeroCopy: zeroCopy, toLogEnd: replicaId >= 0)
+                if let diverging {
+                    // Fetch v12+ (KIP-595's rule, which Kafka applies to every partition): the fetcher's log left
+                    // this one after `endOffset` of that epoch; it truncates and fetches again.
+                    pd.divergingEpoch.epoch = diverging.epoch
+                    pd.divergingEpoch.endOffset = diverging.endOffset
+                    out.news = true
+                }
                 pd.errorCode = r.error.code
                 pd.highWatermark = r.highWatermark
                 pd.lastStableOffset = r.lastStableOffset

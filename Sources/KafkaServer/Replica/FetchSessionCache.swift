@@ -12,6 +12,8 @@ struct FetchTarget: Sendable {
     var maxBytes: Int32
     /// The leader epoch the client believes current (v9+), -1 when it sent none.
     var currentLeaderEpoch: Int32 = -1
+    /// The epoch of the last record the fetcher holds (v12+, sent by followers), -1 when none.
+    var lastFetchedEpoch: Int32 = -1
 
     var key: FetchSessionCache.Key { .init(topic: requestTopic, topicId: topicId, partition: partition) }
 }

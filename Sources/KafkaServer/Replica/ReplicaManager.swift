@@ -107,8 +107,11 @@ public final class ReplicaManager: Sendable {
 
     /// Reads one partition for a fetch. With `zeroCopy` the data comes back as a `FileSlice` (a duplicated
     /// descriptor of the segment file, so a segment closed or deleted meanwhile stays readable) for `sendfile`.
+    ///
+    /// Consumers read below the high watermark (or the last stable offset, `readCommitted`); a follower
+    /// (`toLogEnd`) reads to the log end, as Kafka's `FetchLogEnd` isolation.
     public func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, readCommitted: Bool, minOneBatch: Bool,
-                     zeroCopy: Bool = false) -> ReadResult {
+                     zeroCopy: Bool = false, toLogEnd: Bool = false) -> ReadResult {
         var result = ReadResult()
         let now = clock()
         do {
@@ -122,7 +125,7 @@ public final class ReplicaManager: Sendable {
                 r.highWatermark = log.highWatermark
                 r.lastStableOffset = log.lastStableOffset
                 r.logStartOffset = log.logStartOffset
-                let limit = readCommitted ? log.lastStableOffset : log.highWatermark
+                let limit = toLogEnd ? log.logEndOffset : readCommitted ? log.lastStableOffset : log.highWatermark
                 let read: LogReadResult
                 do {
                     read = try log.read(from: offset, maxBytes: maxBytes, maxOffset: limit, minOneBatch: minOneBatch, now: now)
@@ -136,7 +139,7 @@ public final class ReplicaManager: Sendable {
                     } else {
                         r.records = try region.bytes()
                     }
-                    if readCommitted {
+                    if readCommitted && !toLogEnd {
                         r.abortedTransactions = log.collectAbortedTransactions(from: offset, upTo: limit)
                     }
                 }
@@ -147,6 +150,27 @@ public final class ReplicaManager: Sendable {
             result.error = .kafkaStorageError
             return result
         }
+    }
+
+    /// A partition's high watermark, last stable offset and log start, with no records (a fetch answered with a
+    /// diverging epoch).
+    public func watermarks(_ tp: TopicPartition) -> ReadResult {
+        var r = ReadResult()
+        do {
+            guard let handle = try logs.log(tp, now: clock()) else {
+                r.error = .unknownTopicOrPartition
+                return r
+            }
+            try handle.withLog { log in
+                Self.commitLocalLog(log)
+                r.highWatermark = log.highWatermark
+                r.lastStableOffset = log.lastStableOffset
+                r.logStartOffset = log.logStartOffset
+            }
+        } catch {
+            r.error = .kafkaStorageError
+        }
+        return r
     }
 
     /// ListOffsets for one partition: (error, offset, timestamp).
