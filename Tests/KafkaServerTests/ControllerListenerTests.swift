@@ -138,6 +138,44 @@ import Testing
         }
     }
 
+    /// ElectLeaders (key 43) on the controller listener: a forwarded request reaches the controller as its spec, the
+    /// result goes back as the response, and both survive the wire; version 0 has no top-level error code.
+    @Test func electLeadersIsServedAndSurvivesTheWire() async throws {
+        let spec = ElectLeadersSpec(electionType: 1, topics: [.init(topic: "t", partitions: [0, 2])])
+        for version: Int16 in 1...2 {
+            var wire = try Self.body(ElectLeadersRequest(spec: spec), version: version)
+            #expect(try ElectLeadersRequest(from: &wire, version: version).spec == spec, "v\(version)")
+        }
+        let all = ElectLeadersSpec(topics: nil)
+        var wire = try Self.body(ElectLeadersRequest(spec: all), version: 0)
+        #expect(try ElectLeadersRequest(from: &wire, version: 0).spec == all)
+
+        let refused = ApiError(.notController, "not me")
+        let result = ElectLeadersResult(error: ApiError(.notController), topics: [
+            .init(topic: "t", partitions: [.init(partitionId: 0, error: refused), .init(partitionId: 2)]),
+        ])
+        var response = try Self.body(ElectLeadersResponse(result: result, version: 2), version: 2)
+        #expect(try ElectLeadersResponse(from: &response, version: 2).result == result)
+        let v0 = ElectLeadersResponse(result: result, version: 0)
+        #expect(v0.errorCode == 0 && v0.replicaElectionResults[0].partitionResult[0].errorCode == KafkaError.notController.code)
+        _ = try Self.body(v0, version: 0)
+
+        let channel = RecordingChannel()
+        let router = ControllerHandlers.router(raft: [], commands: ControllerHandlers.commands(channel, clusterId: Self.clusterId))
+        var framed = ByteBuffer()
+        try KafkaFrame.encodeRequest(ElectLeadersRequest(spec: spec), version: 2, correlationId: 3, clientId: "admin", into: &framed)
+        framed.moveReaderIndex(forwardBy: 4)
+        guard case .respond(let r) = await Self.route(router, framed), let body = r as? ElectLeadersResponse else {
+            Issue.record("no ElectLeaders response")
+            return
+        }
+        #expect(body.errorCode == 0 && body.replicaElectionResults.map(\.topic) == ["t"])
+        #expect(body.replicaElectionResults[0].partitionResult.map(\.partitionId) == [0, 2])
+        let sent = channel.commands.withLock { $0 }
+        guard sent.count == 1, case .electLeaders(let got) = sent[0] else { Issue.record("\(sent)"); return }
+        #expect(got == spec)
+    }
+
     /// Records every command and answers each with a success of its kind.
     final class RecordingChannel: ControllerChannel {
         let commands = Mutex<[ControllerCommand]>([])
@@ -159,6 +197,10 @@ import Testing
                 return .alterPartition(AlterPartitionResult())
             case .createPartitions(let specs, _):
                 return .createPartitions(specs.map { CreatePartitionsResult(name: $0.name) })
+            case .electLeaders(let spec):
+                return .electLeaders(ElectLeadersResult(topics: (spec.topics ?? []).map {
+                    .init(topic: $0.topic, partitions: $0.partitions.map { .init(partitionId: $0) })
+                }))
             case .incrementalAlterConfigs, .alterConfigs:
                 return .alterConfigs([])
             }

@@ -237,6 +237,21 @@ def test_admin_delete_records(bootstrap, topic_name):
     assert [v for _, _, _, v, _ in consumed] == [str(i).encode() for i in range(4, 10)]
 
 
+def test_admin_elect_leaders(bootstrap, topic_name):
+    """ElectLeaders goes to the controller; on one node every leader is the preferred one and no partition lacks one,
+    so both election types answer ELECTION_NOT_NEEDED, as Kafka does, and an election over all partitions lists none."""
+    from confluent_kafka import ElectionType
+    create(bootstrap, topic_name, partitions=2)
+    named = [TopicPartition(topic_name, 0), TopicPartition(topic_name, 1), TopicPartition(topic_name, 7)]
+    for election in (ElectionType.PREFERRED, ElectionType.UNCLEAN):
+        result = admin(bootstrap).elect_leaders(election, named).result(timeout=20)
+        codes = {(tp.topic, tp.partition): (err.code() if err is not None else None) for tp, err in result.items()}
+        assert codes == {(topic_name, 0): KafkaError.ELECTION_NOT_NEEDED, (topic_name, 1): KafkaError.ELECTION_NOT_NEEDED,
+                         (topic_name, 7): KafkaError.UNKNOWN_TOPIC_OR_PART}, election
+    everything = admin(bootstrap).elect_leaders(ElectionType.PREFERRED, None).result(timeout=20)
+    assert [tp for tp in everything if tp.topic == topic_name] == []
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _drop_admin_clients():
     """Destroys the cached AdminClients before the session broker stops (they would retry connecting)."""

@@ -91,7 +91,8 @@ extension QuorumController {
     }
 
     /// Unfences a broker (a heartbeat from a caught-up broker): the registration change, then leaders for the
-    /// partitions that have none and whose ISR holds the broker. No records when it is already unfenced.
+    /// partitions that have none: an active ISR member, else (with `unclean.leader.election.enable`) any active
+    /// replica. No records when it is already unfenced.
     public func unfenceBroker(_ brokerId: Int32, brokerEpoch: Int64) -> ControllerResult<ApiError> {
         if let error = checkBrokerEpoch(brokerId, brokerEpoch) { return ControllerResult(records: [], response: error) }
         guard image.brokers[brokerId]!.fenced else { return ControllerResult(records: [], response: .none) }
@@ -112,14 +113,12 @@ extension QuorumController {
         var active = Set(image.activeBrokerIds)
         if image.brokers[brokerId]?.inControlledShutdown == false { active.insert(brokerId) }
         for topic in image.topicsByName {
+            let election = electionOnBrokerChange(topic.name)
             for partition in topic.sortedPartitions where partition.leader == PartitionRegistration.noLeader {
-                // Elect the first replica, in replica order, that is in the ISR and active.
-                guard let leader = partition.replicas.first(where: { partition.isr.contains($0) && active.contains($0) })
-                else { continue }
-                var change = PartitionChangeRecord()
-                change.topicId = topic.id
-                change.partitionId = partition.partitionId
-                change.leader = leader
+                // The first replica, in replica order, that is in the ISR and active; with unclean election enabled
+                // any active replica, so the returning broker may lead a partition whose ISR is still down.
+                guard let change = partitionChange(partition, topicId: topic.id, targetIsr: partition.isr,
+                                                   election: election, isAcceptable: active.contains) else { continue }
                 records.append(.partitionChange(change, version: mv.partitionChangeRecordVersion))
             }
         }
@@ -127,7 +126,8 @@ extension QuorumController {
     }
 
     /// Fences a broker (its heartbeat session expired): the registration change, then it leaves every ISR it is
-    /// in, except as the last member, and loses leadership to the next active ISR member or to no one.
+    /// in, except as the last member, and loses leadership to the next active ISR member, else (with
+    /// `unclean.leader.election.enable`) to any active replica, else to no one.
     public func fenceBroker(_ brokerId: Int32, brokerEpoch: Int64) -> ControllerResult<ApiError> {
         if let error = checkBrokerEpoch(brokerId, brokerEpoch) { return ControllerResult(records: [], response: error) }
         guard !image.brokers[brokerId]!.fenced else { return ControllerResult(records: [], response: .none) }
@@ -147,25 +147,23 @@ extension QuorumController {
         }
         let active = Set(image.activeBrokerIds).subtracting([brokerId])
         for topic in image.topicsByName {
+            let election = electionOnBrokerChange(topic.name)
             for partition in topic.sortedPartitions where partition.isr.contains(brokerId) {
-                var isr = partition.isr.filter { $0 != brokerId }
-                // Without eligible leader replicas (KIP-966), the last ISR member stays, so that the partition can
-                // come back with its data when that broker does.
-                if isr.isEmpty { isr = [brokerId] }
-                var change = PartitionChangeRecord()
-                change.topicId = topic.id
-                change.partitionId = partition.partitionId
-                if isr != partition.isr { change.isr = isr }
-                if partition.leader == brokerId {
-                    change.leader = partition.replicas.first { isr.contains($0) && active.contains($0) }
-                        ?? PartitionRegistration.noLeader
-                }
-                if change.isr != nil || change.leader != PartitionRegistration.noLeaderChange {
-                    records.append(.partitionChange(change, version: mv.partitionChangeRecordVersion))
-                }
+                // Without eligible leader replicas (KIP-966) the last ISR member stays (`partitionChange`), so that
+                // the partition can come back with its data when that broker does, unless unclean election is
+                // enabled and another replica is active.
+                let targetIsr = partition.isr.filter { $0 != brokerId }
+                guard let change = partitionChange(partition, topicId: topic.id, targetIsr: targetIsr,
+                                                   election: election, isAcceptable: active.contains) else { continue }
+                records.append(.partitionChange(change, version: mv.partitionChangeRecordVersion))
             }
         }
         return ControllerResult(records: records, response: .none)
+    }
+
+    /// How the controller elects a leader when a broker comes or goes (Kafka's `generateLeaderAndIsrUpdates`).
+    private func electionOnBrokerChange(_ topic: String) -> LeaderElection {
+        uncleanLeaderElectionEnabled(forTopic: topic) ? .unclean : .online
     }
 
     /// Kafka's `checkBrokerEpoch`: STALE_BROKER_EPOCH for an unknown broker or another epoch.

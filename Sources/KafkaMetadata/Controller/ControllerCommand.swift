@@ -3,7 +3,7 @@ import KafkaProtocol
 /// A request to the active controller, the same whether that controller runs in this process or on another node:
 /// each case is one controller RPC of Kafka's (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds,
 /// AlterPartition, and the admin requests a broker forwards: CreateTopics, CreatePartitions, DeleteTopics,
-/// AlterConfigs, IncrementalAlterConfigs). A value, so a driver can queue, batch, log or forward it.
+/// AlterConfigs, IncrementalAlterConfigs, ElectLeaders). A value, so a driver can queue, batch, log or forward it.
 public enum ControllerCommand: Sendable {
     /// Registers a broker. Its epoch is not chosen by the sender: the controller gives it the metadata log
     /// offset of the registration record, as Kafka does.
@@ -15,6 +15,7 @@ public enum ControllerCommand: Sendable {
     case createTopics([CreateTopicSpec], validateOnly: Bool)
     case createPartitions([CreatePartitionsSpec], validateOnly: Bool)
     case deleteTopics([DeleteTopicSpec], apiVersion: Int16)
+    case electLeaders(ElectLeadersSpec)
     case incrementalAlterConfigs([IncrementalAlterConfigsSpec], validateOnly: Bool)
     case alterConfigs([AlterConfigsSpec], validateOnly: Bool)
 
@@ -28,6 +29,7 @@ public enum ControllerCommand: Sendable {
         case .createTopics: "CreateTopics"
         case .createPartitions: "CreatePartitions"
         case .deleteTopics: "DeleteTopics"
+        case .electLeaders: "ElectLeaders"
         case .incrementalAlterConfigs: "IncrementalAlterConfigs"
         case .alterConfigs: "AlterConfigs"
         }
@@ -44,6 +46,7 @@ public enum ControllerReply: Sendable {
     case createTopics([CreateTopicResult])
     case createPartitions([CreatePartitionsResult])
     case deleteTopics([DeleteTopicResult])
+    case electLeaders(ElectLeadersResult)
     /// Both AlterConfigs and IncrementalAlterConfigs.
     case alterConfigs([AlterConfigsResult])
 }
@@ -96,6 +99,9 @@ extension QuorumController {
         case .deleteTopics(let specs, let apiVersion):
             let r = deleteTopics(specs, apiVersion: apiVersion)
             return ControllerResult(records: r.records, response: .deleteTopics(r.response))
+        case .electLeaders(let spec):
+            let r = electLeaders(spec)
+            return ControllerResult(records: r.records, response: .electLeaders(r.response))
         case .incrementalAlterConfigs(let specs, let validateOnly):
             let r = incrementalAlterConfigs(specs, validateOnly: validateOnly)
             return ControllerResult(records: r.records, response: .alterConfigs(r.response))

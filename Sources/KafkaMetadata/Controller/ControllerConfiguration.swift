@@ -32,17 +32,22 @@ public struct ControllerConfiguration: Sendable {
     public var defaultReplicationFactor: Int16
     /// `delete.topic.enable`.
     public var deleteTopicEnable: Bool
+    /// `unclean.leader.election.enable` of the node's static config: whether the controller may elect a leader from
+    /// outside the ISR on its own, for topics that set it neither themselves nor on the cluster-wide broker default.
+    public var uncleanLeaderElectionEnable: Bool
     public var configSchema: ConfigSchema
     /// Kafka's `create.topic.policy.class.name`: a reason to refuse a topic (POLICY_VIOLATION), or nil.
     public var createTopicPolicy: (@Sendable (CreateTopicSpec) -> String?)?
 
     public init(
         defaultNumPartitions: Int32 = 1, defaultReplicationFactor: Int16 = 1, deleteTopicEnable: Bool = true,
-        configSchema: ConfigSchema = .permissive, createTopicPolicy: (@Sendable (CreateTopicSpec) -> String?)? = nil
+        uncleanLeaderElectionEnable: Bool = false, configSchema: ConfigSchema = .permissive,
+        createTopicPolicy: (@Sendable (CreateTopicSpec) -> String?)? = nil
     ) {
         self.defaultNumPartitions = defaultNumPartitions
         self.defaultReplicationFactor = defaultReplicationFactor
         self.deleteTopicEnable = deleteTopicEnable
+        self.uncleanLeaderElectionEnable = uncleanLeaderElectionEnable
         self.configSchema = configSchema
         self.createTopicPolicy = createTopicPolicy
     }

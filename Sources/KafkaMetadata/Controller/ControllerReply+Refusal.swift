@@ -14,6 +14,7 @@ extension ControllerReply {
             return .createPartitions(specs.map { CreatePartitionsResult(name: $0.name, error: error) })
         case .deleteTopics(let specs, _):
             return .deleteTopics(specs.map { DeleteTopicResult(name: $0.name, topicId: $0.topicId, error: error) })
+        case .electLeaders(let spec): return .electLeaders(ElectLeadersResult(refusing: spec, with: error))
         case .incrementalAlterConfigs(let specs, _):
             return .alterConfigs(specs.map { AlterConfigsResult(resource: $0.resource, error: error) })
         case .alterConfigs(let specs, _):

@@ -1,8 +1,8 @@
 /// Levels of the `metadata.version` feature (KIP-778) and the record versions each level implies.
 ///
-/// The level is a fact of Kafka's `MetadataVersion` table: 1 is 3.0-IV1 (the first KRaft level), 7 is 3.3-IV3,
-/// 8 is 3.4-IV0, 12 is 3.6-IV0, 17 is 3.7-IV2 (JBOD directory assignment, KIP-858), 19 is 3.7-IV4, 20 is 3.8-IV0,
-/// 21 is 3.9-IV0.
+/// The level is a fact of Kafka's `MetadataVersion` table: 1 is 3.0-IV1 (the first KRaft level), 3 is 3.2-IV0,
+/// 7 is 3.3-IV3, 8 is 3.4-IV0, 12 is 3.6-IV0, 17 is 3.7-IV2 (JBOD directory assignment, KIP-858), 19 is 3.7-IV4,
+/// 20 is 3.8-IV0, 21 is 3.9-IV0.
 public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The feature level as stored in `FeatureLevelRecord`.
     public var featureLevel: Int16
@@ -14,6 +14,8 @@ public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConve
 
     /// 3.0-IV1, the lowest level KRaft supports; an image without a `metadata.version` record is at this level.
     public static let v3_0_IV1 = MetadataVersion(featureLevel: 1)
+    /// 3.2-IV0: partitions carry a leader recovery state (KIP-704).
+    public static let v3_2_IV0 = MetadataVersion(featureLevel: 3)
     /// 3.3-IV2: brokers' registration changes use BrokerRegistrationChangeRecord.
     public static let v3_3_IV2 = MetadataVersion(featureLevel: 6)
     /// 3.3-IV3: RegisterBrokerRecord v1 (InControlledShutdown).
@@ -69,6 +71,9 @@ public struct MetadataVersion: Hashable, Comparable, Sendable, CustomStringConve
     /// Whether a PartitionChangeRecord that shrinks an ISR must bump the leader epoch: the replica manager of
     /// brokers before 3.6 needed it (KAFKA-15021).
     public var bumpsLeaderEpochOnIsrShrink: Bool { self < .v3_6_IV0 }
+
+    /// Whether an unclean election marks the partition RECOVERING until its new leader has recovered (KIP-704).
+    public var supportsLeaderRecovery: Bool { self >= .v3_2_IV0 }
 
     /// Whether partitions carry a log directory per replica (KIP-858).
     public var supportsDirectoryAssignment: Bool { self >= .v3_7_IV2 }

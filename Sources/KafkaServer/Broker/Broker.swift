@@ -80,7 +80,8 @@ public final class Broker: Sendable {
         var controllerConfig = ControllerConfiguration(
             defaultNumPartitions: config.topics.numPartitions,
             defaultReplicationFactor: Int16(clamping: config.topics.defaultReplicationFactor),
-            deleteTopicEnable: config.topics.deleteTopicEnable)
+            deleteTopicEnable: config.topics.deleteTopicEnable,
+            uncleanLeaderElectionEnable: config.topicDefaults.uncleanLeaderElectionEnable)
         controllerConfig.configSchema = TopicConfigSchema.schema(config)
         let nodeId = config.nodeId
         let applier = PartitionApplier(logs: logs, config: config, nodeId: nodeId, clock: clock, logger: logger)

@@ -37,6 +37,10 @@ extension ControllerCommand {
             let version = min(max(apiVersion, 0), 6)
             let r: DeleteTopicsResponse = try await exchange(DeleteTopicsRequest(specs: specs, version: version), version, connection)
             return .deleteTopics(r.results)
+        case .electLeaders(let spec):
+            // Version 2, Kafka 3.7's newest: the election type needs 1+, and the answer does not depend on it.
+            let r: ElectLeadersResponse = try await exchange(ElectLeadersRequest(spec: spec), 2, connection)
+            return .electLeaders(r.result)
         case .incrementalAlterConfigs(let specs, let validateOnly):
             let r: IncrementalAlterConfigsResponse = try await exchange(IncrementalAlterConfigsRequest(specs: specs, validateOnly: validateOnly), 1, connection)
             return .alterConfigs(r.results)
@@ -70,6 +74,7 @@ extension ControllerReply {
         case .createTopics(let rs): codes = rs.map(\.error.error)
         case .createPartitions(let rs): codes = rs.map(\.error.error)
         case .deleteTopics(let rs): codes = rs.map(\.error.error)
+        case .electLeaders(let r): codes = [r.error.error]
         case .alterConfigs(let rs): codes = rs.map(\.error.error)
         }
         return !codes.isEmpty && codes.allSatisfy { $0 == .notController }

@@ -57,6 +57,12 @@ extension ControllerChannel {
         try await call(.deleteTopics(specs, apiVersion: apiVersion)) { if case .deleteTopics(let r) = $0 { r } else { nil } }
     }
 
+    /// ElectLeaders (KIP-183, KIP-460): preferred or unclean elections; per-partition outcomes come back inside the
+    /// result.
+    public func electLeaders(_ spec: ElectLeadersSpec) async throws -> ElectLeadersResult {
+        try await call(.electLeaders(spec)) { if case .electLeaders(let r) = $0 { r } else { nil } }
+    }
+
     public func incrementalAlterConfigs(_ specs: [IncrementalAlterConfigsSpec], validateOnly: Bool) async throws -> [AlterConfigsResult] {
         try await call(.incrementalAlterConfigs(specs, validateOnly: validateOnly)) { if case .alterConfigs(let r) = $0 { r } else { nil } }
     }

@@ -24,7 +24,7 @@ public enum BrokerHandlers {
             OffsetForLeaderEpochHandler(context: context),
             DescribeTopicPartitionsHandler(context: context),
             DescribeProducersHandler(context: context),
-            ElectLeadersHandler(context: context),
+            ElectLeadersHandler(controller: context.controller),
             JoinGroupHandler(context: context),
             SyncGroupHandler(context: context),
             HeartbeatHandler(context: context),

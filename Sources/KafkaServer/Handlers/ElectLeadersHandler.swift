@@ -1,37 +1,24 @@
+import KafkaMetadata
 import KafkaProtocol
 
-/// ElectLeaders (key 43), versions 0-2: with one node every partition's leader is already its preferred replica, so
-/// each named partition answers ELECTION_NOT_NEEDED (as Kafka does when the preferred leader leads), and unknown
-/// ones UNKNOWN_TOPIC_OR_PARTITION. A null partition list (all partitions) gets an empty result, as Kafka returns
-/// only partitions whose election was attempted.
+/// ElectLeaders (key 43), versions 0-2: preferred (type 0, the only one in v0, KIP-183) and unclean (type 1,
+/// KIP-460) leader elections, run by the active controller as Kafka's KRaft brokers forward them
+/// (`QuorumController.electLeaders`); on the controller listener the same handler runs this node's controller.
+/// Each named partition gets ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
+/// UNKNOWN_TOPIC_OR_PARTITION or success; a null partition list means every partition and is answered with each
+/// topic's partitions that needed an election. An unknown election type is INVALID_REQUEST, top level and per
+/// partition; NOT_CONTROLLER and REQUEST_TIMED_OUT come back the same way. Version 0 has no top-level error code,
+/// so it is dropped there (the partitions carry it). Leaves out: the request timeout (commits are synchronous) and
+/// cluster authorization.
 struct ElectLeadersHandler: ApiHandler {
     let apiKey = ApiKey.electLeaders
     let versions: ClosedRange<Int16> = 0...2
-    let context: BrokerContext
+    /// The channel to the active controller (a controller's listener: its own controller).
+    let controller: any ControllerChannel
 
     func handle(_ request: any KafkaRequest, context rc: RequestContext) async throws -> RequestOutcome {
-        let req = request as! ElectLeadersRequest
-        let image = context.image
-        var response = ElectLeadersResponse()
-        for t in req.topicPartitions ?? [] {
-            var r = ElectLeadersResponse.ReplicaElectionResult()
-            r.topic = t.topic
-            r.partitionResult = t.partitions.map { index in
-                var p = ElectLeadersResponse.PartitionResult()
-                p.partitionId = index
-                if let partition = image.topic(named: t.topic)?.partitions[index] {
-                    if partition.leader == partition.replicas.first {
-                        p.errorCode = KafkaError.electionNotNeeded.code
-                        p.errorMessage = "Leader election not needed for topic partition."
-                    }
-                } else {
-                    p.errorCode = KafkaError.unknownTopicOrPartition.code
-                    p.errorMessage = "The partition does not exist."
-                }
-                return p
-            }
-            response.replicaElectionResults.append(r)
-        }
-        return .respond(response)
+        guard let req = request as? ElectLeadersRequest else { return .close(reason: "not an ElectLeaders request") }
+        let result = try await controller.electLeaders(req.spec)
+        return .respond(ElectLeadersResponse(result: result, version: rc.apiVersion))
     }
 }

@@ -14,6 +14,7 @@ enum ControllerHandlers {
             CreatePartitionsHandler(controller: controller),
             IncrementalAlterConfigsHandler(controller: controller),
             AlterConfigsHandler(controller: controller),
+            ElectLeadersHandler(controller: controller),
         ]
     }
 
