@@ -72,7 +72,8 @@ extension QuorumController {
 
     /// The controller's clock tick: fences one unfenced broker whose session has expired, if any (Kafka's
     /// `maybeFenceOneStaleBroker`, one at a time so that each fencing's leader moves are computed against the
-    /// image after the previous one). Returns the fenced broker's id, or an empty list.
+    /// image after the previous one). Returns the fenced broker's id, or an empty list. When nothing is fenced it runs
+    /// the automatic preferred-leader elections that are due (`LeaderBalance.swift`).
     ///
     /// An unfenced broker the sessions do not know at its current epoch (this controller just became active, or
     /// the broker just registered) starts a session now: it gets one full timeout to heartbeat, as Kafka's
@@ -90,7 +91,9 @@ extension QuorumController {
                 stale = (broker.id, broker.epoch, contact.atMs)
             }
         }
-        guard let stale else { return ControllerResult(records: [], response: []) }
+        // Nothing to fence: the automatic preferred-leader elections, if due (computed against this image; a
+        // fencing tick leaves them to the next one).
+        guard let stale else { return ControllerResult(records: balanceLeadersIfDue(now: now), response: []) }
         let fence = fenceBroker(stale.id, brokerEpoch: stale.epoch)
         return ControllerResult(records: fence.records, response: fence.response.isSuccess ? [stale.id] : [])
     }

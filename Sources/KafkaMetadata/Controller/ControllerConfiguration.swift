@@ -35,6 +35,11 @@ public struct ControllerConfiguration: Sendable {
     /// `unclean.leader.election.enable` of the node's static config: whether the controller may elect a leader from
     /// outside the ISR on its own, for topics that set it neither themselves nor on the cluster-wide broker default.
     public var uncleanLeaderElectionEnable: Bool
+    /// `auto.leader.rebalance.enable` (default true): leadership moves back to preferred replicas on its own.
+    public var autoLeaderRebalanceEnable: Bool = true
+    /// `leader.imbalance.check.interval.seconds` (default 300), in milliseconds: how long an imbalance stands
+    /// before the controller acts on it.
+    public var leaderImbalanceCheckIntervalMs: Int64 = 300_000
     public var configSchema: ConfigSchema
     /// Kafka's `create.topic.policy.class.name`: a reason to refuse a topic (POLICY_VIOLATION), or nil.
     public var createTopicPolicy: (@Sendable (CreateTopicSpec) -> String?)?

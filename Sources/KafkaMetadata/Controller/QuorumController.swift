@@ -21,6 +21,9 @@ public struct QuorumController: Sendable {
     /// it is about time, not metadata (Kafka keeps it out of the log too). Changed by registrations, `brokerHeartbeat`
     /// and `tick`; a driver may replace it (a controller that becomes active starts every session afresh).
     public var sessions: BrokerSessions
+    /// When the next automatic preferred-leader election is due (`auto.leader.rebalance.enable`), nil while no
+    /// partition is led by another replica than its preferred one. Soft state like `sessions`.
+    public var leaderBalanceDueMs: Int64?
 
     public init(
         image: MetadataImage = MetadataImage(), configuration: ControllerConfiguration = ControllerConfiguration(),

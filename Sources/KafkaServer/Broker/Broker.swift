@@ -83,6 +83,8 @@ public final class Broker: Sendable {
             deleteTopicEnable: config.topics.deleteTopicEnable,
             uncleanLeaderElectionEnable: config.topicDefaults.uncleanLeaderElectionEnable)
         controllerConfig.configSchema = TopicConfigSchema.schema(config)
+        controllerConfig.autoLeaderRebalanceEnable = config.values.bool("auto.leader.rebalance.enable")
+        controllerConfig.leaderImbalanceCheckIntervalMs = config.values.long("leader.imbalance.check.interval.seconds") * 1000
         let nodeId = config.nodeId
         let applier = PartitionApplier(logs: logs, config: config, nodeId: nodeId, clock: clock, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))

@@ -147,6 +147,7 @@ extension MetadataDriver {
         if active {
             // Sessions are soft state of the active controller: a new one gives every broker a fresh session.
             controller.sessions = BrokerSessions(sessionTimeoutMs: controller.sessions.sessionTimeoutMs)
+            controller.leaderBalanceDueMs = nil
             logger.info("active controller in epoch \(quorumState.leaderEpoch ?? -1), replayed to offset \(quorumState.replayedEnd)")
         } else {
             logger.info("no longer the active controller")
@@ -191,6 +192,7 @@ extension MetadataDriver {
         }
         // The log state came back through replay; the soft state (heartbeat sessions) is the copy's.
         controller.sessions = speculation.next.sessions
+        controller.leaderBalanceDueMs = speculation.next.leaderBalanceDueMs
         commandsCommitted += count
         for (item, outcome) in zip(batch, speculation.outcomes) { item.continuation.resume(with: outcome) }
     }

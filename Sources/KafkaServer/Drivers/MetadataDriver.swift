@@ -247,6 +247,7 @@ extension MetadataDriver {
                 logger.error("controller records of \(item.work) do not replay: \(error)")
                 var rebuilt = controller
                 rebuilt.sessions = next.sessions
+                rebuilt.leaderBalanceDueMs = next.leaderBalanceDueMs
                 try? rebuilt.replay(records)
                 next = rebuilt
                 outcomes.append(.failure(error))
