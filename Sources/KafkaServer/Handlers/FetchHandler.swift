@@ -109,9 +109,12 @@ struct FetchHandler: ApiHandler {
             var pd = FetchResponse.PartitionData()
             pd.partitionIndex = t.partition
             var data = false
-            if let name = t.topic, let partition = image.topic(named: name)?.partitions[t.partition],
-               case let refusal = PartitionLeadership.check(partition, localId: context.nodeId, currentLeaderEpoch: t.currentLeaderEpoch),
-               refusal != .none {
+            // One image lookup per partition: the checks below all read it.
+            let partition = t.topic.flatMap { image.topic(named: $0)?.partitions[t.partition] }
+            let refusal = partition.map {
+                PartitionLeadership.check($0, localId: context.nodeId, currentLeaderEpoch: t.currentLeaderEpoch)
+            } ?? .none
+            if let partition, refusal != .none {
                 pd.errorCode = refusal.code
                 pd.records = ByteBuffer()
                 if version >= 16, PartitionLeadership.carriesLeaderHint(refusal) {
@@ -127,12 +130,11 @@ struct FetchHandler: ApiHandler {
                         out.response.nodeEndpoints.append(node)
                     }
                 }
-            } else if let name = t.topic, let partition = image.topic(named: name)?.partitions[t.partition],
-                      replicaId >= 0, !partition.replicas.contains(replicaId) {
+            } else if let partition, replicaId >= 0, !partition.replicas.contains(replicaId) {
                 // A follower fetch from a broker that is no replica of the partition (Kafka's followerReplicaOrThrow).
                 pd.errorCode = KafkaError.notLeaderOrFollower.code
                 pd.records = ByteBuffer()
-            } else if let name = t.topic, image.topic(named: name)?.partitions[t.partition] != nil {
+            } else if let name = t.topic, partition != nil {
                 let tp = TopicPartition(name, t.partition)
                 let diverging = FetchPosition.divergence(fetchOffset: t.fetchOffset, lastFetchedEpoch: t.lastFetchedEpoch) { epoch in
                     let (error, e, end) = context.replicas.endOffset(tp, forLeaderEpoch: epoch)
