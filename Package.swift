@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaServerTests",
-            dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", "KafkaReplication", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -21,14 +21,3 @@ import Testing
         print("replication simulation: 200 seeds, \(acked) acknowledged, \(faults) faults")
     }
 }
-
-extension ReplicationSimulationTests {
-    /// REPLICATION_SIM_TRACE=<seed> replays one seed with every event printed.
-    @Test func traceOneSeed() throws {
-        guard let text = ProcessInfo.processInfo.environment["REPLICATION_SIM_TRACE"], let seed = UInt64(text) else { return }
-        var config = ReplicationSimulationConfig()
-        config.trace = true
-        var sim = ReplicationSimulation(seed: seed, config: config)
-        print(try sim.run())
-    }
-}

@@ -3,6 +3,7 @@ import KafkaMetadata
 import KafkaProtocol
 import KafkaStorage
 import Logging
+import NIOPosix
 import Testing
 
 @testable import KafkaServer
@@ -15,7 +16,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = try BrokerConfig.load(overrides: ["log.dirs=\(dir)"]).config
         let logs = try LogManager(configuration: .init(logDirs: [dir]), fileSystem: PosixFileSystem(), now: 0)
-        let applier = PartitionApplier(logs: logs, config: config, nodeId: 1, clock: { 0 }, logger: Logger(label: "test"))
+        let replicas = ReplicaManager(logs: logs, clock: { 0 }, logger: Logger(label: "test"))
+        let fetchers = ReplicaFetchers(nodeId: 1, replicas: replicas, settings: config.replication, listenerName: "PLAINTEXT",
+                                       group: MultiThreadedEventLoopGroup.singleton, requestTimeoutMs: 1000, clock: { 0 },
+                                       logger: Logger(label: "test"))
+        defer { fetchers.stop() }
+        let applier = PartitionApplier(replicas: replicas, fetchers: fetchers, config: config, nodeId: 1, clock: { 0 }, logger: Logger(label: "test"))
         var controller = QuorumController()
         var rng = SystemRandomNumberGenerator()
         func commit(_ commands: [ControllerCommand]) throws {
@@ -36,6 +42,10 @@ import Testing
         try commit([.registerBroker(spec, fenced: false)])
         try commit([.createTopics([CreateTopicSpec(name: "t", numPartitions: 2), CreateTopicSpec(name: "u", numPartitions: 1)], validateOnly: false)])
         #expect(logs.partitions == [TopicPartition("t", 0), TopicPartition("t", 1), TopicPartition("u", 0)])
+        // The only replica leads each partition at the epoch the metadata gives, recorded in the log's epochs.
+        #expect(Set(replicas.roles.ledPartitions) == Set(logs.partitions))
+        let epoch = try #require(try logs.log(TopicPartition("u", 0), now: 0)).withLog { $0.leaderEpochs.latestEpoch }
+        #expect(epoch == controller.image.topic(named: "u")?.partitions[0]?.leaderEpoch)
         let old = try #require(controller.image.topic(named: "t")?.id)
         // Deleted and created again in one commit: the old logs go, new ones (with the new topic id) come.
         try commit([.deleteTopics([.named("t")], apiVersion: 6), .createTopics([CreateTopicSpec(name: "t", numPartitions: 1)], validateOnly: false)])
@@ -49,6 +59,7 @@ import Testing
         #expect(logs.partitions == [TopicPartition("t", 0), TopicPartition("t", 1), TopicPartition("u", 0)])
         try commit([.deleteTopics([.named("u")], apiVersion: 6)])
         #expect(logs.partitions == [TopicPartition("t", 0), TopicPartition("t", 1)])
+        #expect(replicas.roles.role(TopicPartition("u", 0)) == nil)
         try logs.close(brokerEpoch: 1, now: 0)
     }
 }

@@ -25,6 +25,9 @@ public final class Broker: Sendable {
     let heartbeats: Task<Void, Never>
     let directoryLocks: DirectoryLocks
     let cleaner: LogCleanerService?
+    let fetchers: ReplicaFetchers
+    /// The replication driver: acks=all timeouts, ISR shrinks, AlterPartition requests.
+    let replication: Task<Void, Never>
 
     /// The ports actually bound, by listener name.
     public var boundPorts: [String: Int] {
@@ -40,7 +43,10 @@ public final class Broker: Sendable {
 
     private init(context: BrokerContext, listeners: [KafkaListener], group: MultiThreadedEventLoopGroup,
                  logs: LogManager, maintenance: Task<Void, Never>, heartbeats: Task<Void, Never>,
-                 directoryLocks: DirectoryLocks, cleaner: LogCleanerService?) {
+                 directoryLocks: DirectoryLocks, cleaner: LogCleanerService?, fetchers: ReplicaFetchers,
+                 replication: Task<Void, Never>) {
+        self.fetchers = fetchers
+        self.replication = replication
         self.context = context
         self.listeners = listeners
         self.group = group
@@ -86,8 +92,11 @@ public final class Broker: Sendable {
         controllerConfig.autoLeaderRebalanceEnable = config.values.bool("auto.leader.rebalance.enable")
         controllerConfig.leaderImbalanceCheckIntervalMs = config.values.long("leader.imbalance.check.interval.seconds") * 1000
         let nodeId = config.nodeId
-        let applier = PartitionApplier(logs: logs, config: config, nodeId: nodeId, clock: clock, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(Int(config.network.numNetworkThreads), System.coreCount)))
+        let fetchers = ReplicaFetchers(
+            nodeId: nodeId, replicas: replicas, settings: config.replication, listenerName: config.interBrokerListenerName,
+            group: group, requestTimeoutMs: Int64(config.values.int("replica.socket.timeout.ms")), clock: clock, logger: logger)
+        let applier = PartitionApplier(replicas: replicas, fetchers: fetchers, config: config, nodeId: nodeId, clock: clock, logger: logger)
         let sessionTimeoutMs = Int64(config.values.int("broker.session.timeout.ms"))
         let metadata: MetadataDriver
         let quorum = config.runsRaftQuorum
@@ -189,8 +198,12 @@ public final class Broker: Sendable {
         let cleaner = config.replication.logCleanerEnable && config.isBroker
             ? LogCleanerService(logs: logs, settings: LogCleanerService.settings(config), clock: clock, logger: logger) : nil
         cleaner?.start()
+        let driver = ReplicationDriver(nodeId: nodeId, replicas: replicas, controller: channel, cache: metadata.cache,
+                                       clock: clock, logger: logger)
+        let replication = Task.detached { await driver.run() }
         return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
-                      heartbeats: heartbeats, directoryLocks: directoryLocks, cleaner: cleaner)
+                      heartbeats: heartbeats, directoryLocks: directoryLocks, cleaner: cleaner, fetchers: fetchers,
+                      replication: replication)
     }
 
     /// Stops accepting, closes connections, flushes and checkpoints, and writes the clean-shutdown marker so the
@@ -199,6 +212,8 @@ public final class Broker: Sendable {
         for l in listeners { await l.close() }
         maintenance.cancel()
         heartbeats.cancel()
+        replication.cancel()
+        fetchers.stop()
         cleaner?.stop()
         if let forwarding = context.controller as? ForwardingControllerChannel, context.config.isBroker {
             // Controlled shutdown (KIP-631): the active controller, wherever it runs, fences this broker and moves

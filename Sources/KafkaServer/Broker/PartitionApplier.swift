@@ -1,22 +1,28 @@
 import KafkaMetadata
 import KafkaProtocol
+import KafkaReplication
 import KafkaStorage
 import Logging
 
 /// Keeps the partition logs in step with the metadata, acting on each commit's `MetadataDelta` (Kafka's
 /// broker-side metadata publisher): a log for every partition this node becomes a replica of, none for the
 /// partitions of deleted topics. The one place where the broker learns "partition P now has leader L at epoch E,
-/// replicas R, ISR I" and what that means for this node; replication will act on the same `LocalPartitionChange`s
-/// (start fetching from the leader on `becameFollower`, stop on `becameLeader`).
+/// replicas R, ISR I" and what that means for this node: as leader, the epoch's start is recorded in the log and
+/// the partition's replication state takes the new term; as follower, the leader's fetcher fetches it.
 final class PartitionApplier: Sendable {
     let logs: LogManager
+    let replicas: ReplicaManager
+    let fetchers: ReplicaFetchers
     let config: BrokerConfig
     let nodeId: Int32
     let clock: @Sendable () -> Int64
     let logger: Logger
 
-    init(logs: LogManager, config: BrokerConfig, nodeId: Int32, clock: @escaping @Sendable () -> Int64, logger: Logger) {
-        self.logs = logs
+    init(replicas: ReplicaManager, fetchers: ReplicaFetchers, config: BrokerConfig, nodeId: Int32,
+         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.logs = replicas.logs
+        self.replicas = replicas
+        self.fetchers = fetchers
         self.config = config
         self.nodeId = nodeId
         self.clock = clock
@@ -31,9 +37,11 @@ final class PartitionApplier: Sendable {
         let deleted = Set(delta.deletedTopics.map(\.id))
         let local = delta.localChanges(of: nodeId)
         let hosted = deleted.isEmpty ? [] : Set(logs.partitions)
+        fetchers.publish(delta.image)
         // Removals first: a topic deleted and created again under its name in one commit gets a fresh log.
         for c in local where c.change == .noLongerReplica {
             let tp = TopicPartition(c.partition.topicName, c.partition.partitionId)
+            replicas.roles.remove(tp)
             // Logs are deleted only when a topic deletion is committed; a log on disk that the image does not
             // know is left alone (Kafka would mark it stray), so a lost metadata log never deletes data.
             guard deleted.contains(c.partition.topicId) else {
@@ -60,6 +68,21 @@ final class PartitionApplier: Sendable {
                 logger.error("cannot open the log of \(tp): \(error)")
             }
         }
+        let ineligible = Set(delta.image.brokers.values.filter { !$0.isActive }.map(\.id))
+        for c in local where c.change != .noLongerReplica {
+            guard let current = c.partition.current else { continue }
+            applyRole(c.partition, current, image: delta.image, ineligible: ineligible, now: now)
+        }
+        // A broker fenced or unfenced changes which followers may join an ISR, with no partition change.
+        if !delta.changedBrokers.isEmpty {
+            let changed = Set(local.map { TopicPartition($0.partition.topicName, $0.partition.partitionId) })
+            for tp in replicas.roles.ledPartitions where !changed.contains(tp) {
+                guard let topic = delta.image.topic(named: tp.topic), let current = topic.partitions[tp.partition] else { continue }
+                let change = PartitionChange(topicId: topic.id, topicName: tp.topic, partitionId: tp.partition,
+                                             previous: current, current: current)
+                applyRole(change, current, image: delta.image, ineligible: ineligible, now: now)
+            }
+        }
         // Logs found on disk at start, and topics whose configs changed (AlterConfigs): the cleaner and retention
         // follow the topic's current settings, not the ones the log was opened with.
         let refresh = initialLoad ? Set(delta.image.topicsById.values.map(\.name)) : Set(delta.changedTopicConfigs.keys)
@@ -69,13 +92,53 @@ final class PartitionApplier: Sendable {
             for p in topic.partitions.values where p.replicas.contains(nodeId) {
                 let tp = TopicPartition(name, p.partitionId)
                 do {
-                    guard try logs.log(tp, now: now) != nil else { continue }
+                    guard let handle = try logs.log(tp, now: now) else { continue }
                     try logs.updateConfig(tp, settings)
+                    if p.leader == nodeId {
+                        // min.insync.replicas may have changed.
+                        let config = replicationConfig(name, image: delta.image)
+                        try handle.withLog { log in
+                            _ = replicas.roles.withLeader(tp, log: log) { step in step.led.state.config = config }
+                        }
+                    }
                 } catch {
                     logger.error("cannot apply the settings of \(tp): \(error)")
                 }
             }
         }
+    }
+
+    /// Leads or follows one partition as its registration says.
+    private func applyRole(_ change: PartitionChange, _ current: PartitionRegistration, image: MetadataImage,
+                           ineligible: Set<Int32>, now: Int64) {
+        let tp = TopicPartition(change.topicName, change.partitionId)
+        guard current.leader == nodeId else {
+            let followed = PartitionReplicas.Followed(topicId: change.topicId, leader: current.leader, leaderEpoch: current.leaderEpoch)
+            if replicas.roles.follow(tp, followed) { fetchers.start(leader: current.leader) }
+            return
+        }
+        let term = PartitionTerm(leader: current.leader, leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch,
+                                 replicas: current.replicas, isr: current.isr)
+        let config = replicationConfig(change.topicName, image: image)
+        do {
+            guard let handle = try logs.log(tp, now: now) else { return }
+            let advanced = try handle.withLog { log -> Bool in
+                // Kafka's makeLeader: the new epoch starts at the log end before the first append as leader, so
+                // followers' diverging-epoch checks see it at once.
+                try log.assignEpochStartOffset(term.leaderEpoch)
+                return replicas.roles.lead(tp, topicId: change.topicId, term: term, ineligible: ineligible,
+                                           config: config, log: log, now: now)
+            }
+            if advanced { replicas.notifier.notify(tp) }
+        } catch {
+            logger.error("cannot take leadership of \(tp): \(error)")
+        }
+    }
+
+    private func replicationConfig(_ topic: String, image: MetadataImage) -> ReplicationConfig {
+        let settings = (try? config.topicDefaults.applying(overrides: image.topicConfigs(topic))) ?? config.topicDefaults
+        return ReplicationConfig(minInsyncReplicas: Int(settings.minInsyncReplicas),
+                                 replicaLagTimeMaxMs: config.replication.replicaLagTimeMaxMs)
     }
 
     private func logConfig(_ overrides: [String: String]) -> LogConfig {

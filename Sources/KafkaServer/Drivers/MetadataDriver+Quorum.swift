@@ -125,8 +125,9 @@ extension MetadataDriver {
                 let records = try batch.records.map { try MetadataRecord.decode($0) }
                 let previous = controller.image
                 try controller.replay(records)
-                cache.publish(controller.image, offset: batch.endOffset - 1)
+                // The applier first, then the image (see MetadataDriver.commit).
                 onCommit(MetadataDelta(previous: previous, image: controller.image, records: records))
+                cache.publish(controller.image, offset: batch.endOffset - 1)
             } catch {
                 // Kafka halts on a committed record it cannot replay; this node keeps the image it had.
                 logger.critical("committed metadata records at offset \(batch.baseOffset) do not replay: \(error)")

@@ -283,7 +283,9 @@ extension MetadataDriver {
         appends += 1
         let previous = controller.image
         controller = next
-        cache.publish(controller.image, offset: log.logEndOffset - 1)
+        // The applier first, then the image: a client that sees this node lead a partition finds its replication
+        // state already in place (docs/replication.md).
         onCommit(MetadataDelta(previous: previous, image: controller.image, records: records))
+        cache.publish(controller.image, offset: log.logEndOffset - 1)
     }
 }

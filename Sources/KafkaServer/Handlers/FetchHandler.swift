@@ -20,9 +20,10 @@ import Glibc
 /// (`PartitionLeadership`), with the leader's id, epoch and endpoint from v16 (KIP-951). A fetch naming its
 /// `LastFetchedEpoch` (v12+) that has left this log gets `DivergingEpoch` instead of records. A follower fetch
 /// (`ReplicaId`, or `ReplicaState` from v15, of a replica of the partition) reads to the log end; from a broker
-/// that is no replica, NOT_LEADER_OR_FOLLOWER. Leaves out: tracking followers' progress (the high watermark still
-/// follows the leader's log end; docs/replication.md), the replica's broker epoch check (v15), preferred read
-/// replicas, and the rotation of partitions with data to the end of an incremental session.
+/// that is no replica, NOT_LEADER_OR_FOLLOWER; its fetch offset is the follower's log end for the partition's
+/// replication state (the high watermark, ISR expansion), and a consumer's long poll wakes when the high
+/// watermark moves. Leaves out: the replica's broker epoch check (v15), preferred read replicas (KIP-392), and
+/// the rotation of partitions with data to the end of an incremental session.
 struct FetchHandler: ApiHandler {
     let apiKey = ApiKey.fetch
     let versions: ClosedRange<Int16> = 0...18
@@ -37,7 +38,8 @@ struct FetchHandler: ApiHandler {
                 FetchTarget(topic: version >= 13 ? image.topic(id: t.topicId)?.name : t.topic, topicId: t.topicId,
                             requestTopic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset,
                             maxBytes: p.partitionMaxBytes, currentLeaderEpoch: version >= 9 ? p.currentLeaderEpoch : -1,
-                            lastFetchedEpoch: version >= 12 ? p.lastFetchedEpoch : -1)
+                            lastFetchedEpoch: version >= 12 ? p.lastFetchedEpoch : -1,
+                            logStartOffset: version >= 5 ? p.logStartOffset : -1)
             }
         }
         let plan: FetchSessionCache.Plan
@@ -71,7 +73,7 @@ struct FetchHandler: ApiHandler {
         while true {
             let seenCount = context.replicas.notifier.appendCount(partitions)
             let result = read(req, targets: targets, version: version, sessionId: sessionId, incremental: incremental,
-                              listener: rc.listenerName, replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId)
+                              listener: rc.listenerName, replica: Self.replica(req, version: version))
             let remaining = deadline - context.clock()
             if result.bytes >= minBytes || remaining <= 0 || result.news {
                 if sessionId != 0 {
@@ -84,6 +86,14 @@ struct FetchHandler: ApiHandler {
         }
     }
 
+    /// Who fetches: a follower's id (and broker epoch, v15+) or -1 for a consumer.
+    private static func replica(_ req: FetchRequest, version: Int16) -> FetchRequest.ReplicaState {
+        if version >= 15 { return req.replicaState }
+        var state = FetchRequest.ReplicaState()
+        state.replicaId = req.replicaId
+        return state
+    }
+
     private struct ReadResult {
         var response = FetchResponse()
         var bytes = 0
@@ -94,7 +104,8 @@ struct FetchHandler: ApiHandler {
     }
 
     private func read(_ req: FetchRequest, targets: [FetchTarget], version: Int16, sessionId: Int32, incremental: Bool,
-                      listener: String, replicaId: Int32) -> ReadResult {
+                      listener: String, replica: FetchRequest.ReplicaState) -> ReadResult {
+        let replicaId = replica.replicaId
         // Versions 4+ send the log's bytes as stored: straight from the segment file with sendfile (plaintext
         // listeners are the only ones there are). Older versions need the bytes in memory to down-convert them.
         let zeroCopy = version >= 4
@@ -143,7 +154,9 @@ struct FetchHandler: ApiHandler {
                 let maxBytes = min(max(0, Int(t.maxBytes)), budget)
                 let r = diverging != nil ? context.replicas.watermarks(tp) : context.replicas.read(
                     tp, offset: t.fetchOffset, maxBytes: maxBytes, readCommitted: readCommitted, minOneBatch: first,
-                    zeroCopy: zeroCopy, toLogEnd: replicaId >= 0)
+                    zeroCopy: zeroCopy,
+                    follower: replicaId >= 0 ? ReplicaManager.FollowerFetch(
+                        replicaId: replicaId, brokerEpoch: replica.replicaEpoch, logStartOffset: t.logStartOffset) : nil)
                 if let diverging {
                     // Fetch v12+ (KIP-595's rule, which Kafka applies to every partition): the fetcher's log left
                     // this one after `endOffset` of that epoch; it truncates and fetches again.

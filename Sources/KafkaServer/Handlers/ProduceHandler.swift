@@ -1,13 +1,14 @@
 import KafkaCoordinator
 import KafkaProtocol
-import KafkaReplication
 import NIOCore
 import KafkaStorage
 
 /// Produce (key 0), versions 0-13 (v0-2 carry magic 0/1 message sets, converted to magic 2 as Kafka 4 stores them;
 /// Kafka 4 itself refuses v0-2).
 ///
-/// acks 0 (no response), 1 and -1 (one replica: the append is the commit), validation as Kafka's LogValidator,
+/// acks 0 (no response), 1 (answered after the leader's append) and -1 (answered when the high watermark passes
+/// the batch, or REQUEST_TIMED_OUT after `timeout.ms`; NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
+/// `min.insync.replicas` meanwhile), validation as Kafka's LogValidator,
 /// idempotent producers (duplicates answered with the original offset, OUT_OF_ORDER_SEQUENCE_NUMBER,
 /// INVALID_PRODUCER_EPOCH), transactional writes verified with the transaction coordinator (KIP-890 part 1: a
 /// partition the transaction did not add is refused with INVALID_TXN_STATE). A partition led elsewhere gets
@@ -24,6 +25,7 @@ struct ProduceHandler: ApiHandler {
         let image = context.image
         let acksValid = req.acks == 0 || req.acks == 1 || req.acks == -1
         var response = ProduceResponse()
+        var waiting: [Waiting] = []
         for topicData in req.topicData {
             var topicResponse = ProduceResponse.TopicProduceResponse()
             topicResponse.name = topicData.name
@@ -72,18 +74,13 @@ struct ProduceHandler: ApiHandler {
                     topicResponse.partitionResponses.append(pr)
                     continue
                 }
-                let minIsr = Int(context.topicSettings(topic.name).minInsyncReplicas)
-                let insync = LeaderReplicationState.checkAppend(requiredAcks: req.acks, isrSize: partition.isr.count,
-                                                                minInsyncReplicas: minIsr)
-                guard insync == .none else {
-                    pr.errorCode = insync.code
-                    pr.errorMessage = "The size of the current ISR \(partition.isr) is insufficient to satisfy the min.isr requirement of \(minIsr) for partition \(topic.name)-\(p.index)"
-                    topicResponse.partitionResponses.append(pr)
-                    continue
-                }
                 let result = context.replicas.append(
                     TopicPartition(topic.name, p.index), records: records, produceVersion: rc.apiVersion,
-                    settings: context.produceSettings(topic.name), leaderEpoch: partition.leaderEpoch)
+                    settings: context.produceSettings(topic.name), leaderEpoch: partition.leaderEpoch,
+                    requiredAcks: req.acks, timeoutMs: req.timeoutMs)
+                if let waiter = result.waiter {
+                    waiting.append(Waiting(topic: response.responses.count, partition: topicResponse.partitionResponses.count, waiter: waiter))
+                }
                 pr.errorCode = result.error.code
                 pr.errorMessage = result.errorMessage
                 pr.baseOffset = result.baseOffset
@@ -96,7 +93,20 @@ struct ProduceHandler: ApiHandler {
             }
             response.responses.append(topicResponse)
         }
+        // acks=all: every partition was appended first, then the answer waits for their high watermarks (Kafka's
+        // delayed produce), each bounded by the request's timeout.
+        for w in waiting {
+            let error = await context.replicas.awaitAck(w.waiter)
+            if error != .none { response.responses[w.topic].partitionResponses[w.partition].errorCode = error.code }
+        }
         return req.acks == 0 ? .noResponse : .respond(response)
+    }
+
+    /// An acks=all partition of this request waiting for its high watermark.
+    private struct Waiting {
+        var topic: Int
+        var partition: Int
+        var waiter: UInt64
     }
 
     /// KIP-890 part 1: a transactional batch is appended only if its partition is part of the producer's ongoing

@@ -14,6 +14,8 @@ struct FetchTarget: Sendable {
     var currentLeaderEpoch: Int32 = -1
     /// The epoch of the last record the fetcher holds (v12+, sent by followers), -1 when none.
     var lastFetchedEpoch: Int32 = -1
+    /// The fetcher's log start (followers, v5+), -1 when not sent.
+    var logStartOffset: Int64 = -1
 
     var key: FetchSessionCache.Key { .init(topic: requestTopic, topicId: topicId, partition: partition) }
 }

@@ -8,10 +8,13 @@ import Glibc
 #endif
 
 /// The data path of the partitions this node leads: appends validated batches, serves reads and offset lookups.
-/// With one replica the high watermark follows the log end on every append (acks=all is satisfied at once).
+/// Each led partition's high watermark is its `LeaderReplicationState`'s (the smallest log end in the ISR, moved
+/// by appends and followers' fetches); an acks=all produce waits on it. With one replica it follows the log end.
 public final class ReplicaManager: Sendable {
     public let logs: LogManager
     public let notifier = AppendNotifier()
+    /// Which partitions this node leads or follows (set by the metadata log).
+    let roles = PartitionReplicas()
     let clock: @Sendable () -> Int64
     let logger: Logger
 
@@ -28,10 +31,17 @@ public final class ReplicaManager: Sendable {
         public var baseOffset: Int64 = -1
         public var logAppendTime: Int64 = -1
         public var logStartOffset: Int64 = -1
+        /// An acks=all produce waiting for the high watermark: pass to `awaitAck`.
+        var waiter: UInt64? = nil
     }
 
+    /// Appends a produce's batches to a partition this node leads. `requiredAcks` -1 checks `min.insync.replicas`
+    /// before the append (NOT_ENOUGH_REPLICAS) and registers a waiter that completes when the high watermark
+    /// passes the batch or `timeoutMs` runs out; `leaderEpoch` is used only for a partition with no replication
+    /// role (a single replica outside the metadata log's control).
     public func append(
-        _ tp: TopicPartition, records: ByteBuffer, produceVersion: Int16, settings: ProduceSettings, leaderEpoch: Int32
+        _ tp: TopicPartition, records: ByteBuffer, produceVersion: Int16, settings: ProduceSettings, leaderEpoch: Int32,
+        requiredAcks: Int16 = 1, timeoutMs: Int32 = 30_000
     ) -> ProduceResult {
         let now = clock()
         var result = ProduceResult()
@@ -48,9 +58,27 @@ public final class ReplicaManager: Sendable {
                 return result
             }
             var bytes = validated.records
+            let deadline = now + Int64(max(0, timeoutMs))
+            let waits = requiredAcks == -1
             let outcome: ProduceResult = try handle.withLog { log in
                 var r = ProduceResult()
                 r.logStartOffset = log.logStartOffset
+                // Leadership and the ISR size are checked under the partition's lock, as Kafka's leader lock does.
+                var epoch = leaderEpoch
+                switch roles.role(tp) {
+                case .follower:
+                    r.error = .notLeaderOrFollower
+                    return r
+                case .leader(let led):
+                    let check = led.state.checkAppend(requiredAcks: requiredAcks)
+                    guard check == .none else {
+                        r.error = check
+                        r.errorMessage = "The size of the current ISR \(led.state.isr) is insufficient to satisfy the min.isr requirement of \(led.state.config.minInsyncReplicas) for partition \(tp)"
+                        return r
+                    }
+                    epoch = led.state.leaderEpoch
+                case nil: break
+                }
                 if validated.producerId >= 0 {
                     switch log.checkSequence(producerId: validated.producerId, producerEpoch: validated.producerEpoch,
                                              firstSequence: validated.firstSequence, lastSequence: validated.lastSequence) {
@@ -59,6 +87,10 @@ public final class ReplicaManager: Sendable {
                         // A retried batch is not appended again; the producer gets the original offsets.
                         r.baseOffset = original.firstOffset
                         r.logAppendTime = settings.logAppendTime ? original.timestamp : -1
+                        // Answered like the first attempt: with acks=all, once the high watermark passes it.
+                        if waits {
+                            r.waiter = afterAppend(tp, log: log, now: now, wait: (original.lastOffset + 1, deadline)).waiter
+                        }
                         return r
                     case .outOfOrderSequence(let expected, let received):
                         r.error = .outOfOrderSequenceNumber
@@ -70,13 +102,15 @@ public final class ReplicaManager: Sendable {
                         return r
                     }
                 }
-                let info = try log.append(&bytes, origin: .leader(epoch: leaderEpoch), now: now)
-                log.updateHighWatermark(log.logEndOffset)
+                let info = try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
+                let after = afterAppend(tp, log: log, now: now, wait: waits ? (info.lastOffset + 1, deadline) : nil)
+                r.waiter = after.waiter
                 r.baseOffset = info.firstOffset
                 r.logAppendTime = settings.logAppendTime ? now : -1
                 return r
             }
             result = outcome
+            // Followers long-poll on appends; consumers on the high watermark (a single replica's moves with them).
             if result.error == .none { notifier.notify(tp) }
         } catch {
             logger.error("append to \(tp) failed: \(error)")
@@ -85,10 +119,34 @@ public final class ReplicaManager: Sendable {
         return result
     }
 
-    /// This node is every partition's only replica, so everything in its log is committed. A log opened after a
-    /// crash starts from its last high-watermark checkpoint (or 0), below records that were acknowledged; it is
-    /// raised to the log end before serving, as Kafka's leader does when it takes leadership with itself as the whole
-    /// ISR.
+    /// After this leader appended to `tp` (inside the log's lock): the replication state learns the new log end
+    /// (with no follower in the ISR the high watermark moves with it) and an acks=all produce registers its wait.
+    /// A partition with no replication role is a single replica: committed as appended.
+    func afterAppend(_ tp: TopicPartition, log: PartitionLog, now: Int64,
+                     wait: (requiredOffset: Int64, deadline: Int64)?) -> (advanced: Bool, waiter: UInt64?) {
+        let step = roles.withLeader(tp, log: log) { step in
+            step.actions = step.led.state.appended(logEndOffset: log.logEndOffset, now: now)
+            step.wait = wait
+        }
+        if let step { return (step.advanced, step.waiter) }
+        Self.commitLocalLog(log)
+        return (true, nil)
+    }
+
+    /// Waits until the acks=all produce `waiter` (from `append`) is answered: `.none`,
+    /// NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, or NOT_LEADER_OR_FOLLOWER when leadership moved.
+    func awaitAck(_ waiter: UInt64) async -> KafkaError {
+        await roles.awaitAck(waiter)
+    }
+
+    /// A log with no replication role (not placed by the metadata log) is its only replica, so everything in it is
+    /// committed. A log opened after a crash starts from its last high-watermark checkpoint (or 0), below records
+    /// that were acknowledged; it is raised to the log end before serving, as Kafka's leader does when it takes
+    /// leadership with itself as the whole ISR. Logs with a role get their high watermark from replication.
+    func commitIfUnreplicated(_ tp: TopicPartition, _ log: PartitionLog) {
+        if roles.role(tp) == nil { Self.commitLocalLog(log) }
+    }
+
     static func commitLocalLog(_ log: PartitionLog) {
         if log.highWatermark < log.logEndOffset { log.updateHighWatermark(log.logEndOffset) }
     }
@@ -105,26 +163,64 @@ public final class ReplicaManager: Sendable {
         public var fileSlice: FileSlice? = nil
     }
 
+    /// Who sent a follower fetch, and what it said of its log.
+    public struct FollowerFetch: Sendable {
+        public var replicaId: Int32
+        /// The follower's broker epoch (Fetch v15 `ReplicaState.ReplicaEpoch`), -1 when not sent.
+        public var brokerEpoch: Int64
+        public var logStartOffset: Int64
+
+        public init(replicaId: Int32, brokerEpoch: Int64, logStartOffset: Int64) {
+            self.replicaId = replicaId
+            self.brokerEpoch = brokerEpoch
+            self.logStartOffset = logStartOffset
+        }
+    }
+
     /// Reads one partition for a fetch. With `zeroCopy` the data comes back as a `FileSlice` (a duplicated
     /// descriptor of the segment file, so a segment closed or deleted meanwhile stays readable) for `sendfile`.
     ///
     /// Consumers read below the high watermark (or the last stable offset, `readCommitted`); a follower
-    /// (`toLogEnd`) reads to the log end, as Kafka's `FetchLogEnd` isolation.
+    /// (`follower`) reads to the log end, as Kafka's `FetchLogEnd` isolation, and its fetch offset is its log end
+    /// for the leader's replication state (which may move the high watermark and the ISR) before the read.
     public func read(_ tp: TopicPartition, offset: Int64, maxBytes: Int, readCommitted: Bool, minOneBatch: Bool,
-                     zeroCopy: Bool = false, toLogEnd: Bool = false) -> ReadResult {
+                     zeroCopy: Bool = false, follower: FollowerFetch? = nil) -> ReadResult {
         var result = ReadResult()
         let now = clock()
+        var advanced = false
+        defer { if advanced { notifier.notify(tp) } }
         do {
             guard let handle = try logs.log(tp, now: now) else {
                 result.error = .unknownTopicOrPartition
                 return result
             }
             return try handle.withLog { log in
-                Self.commitLocalLog(log)
+                commitIfUnreplicated(tp, log)
                 var r = ReadResult()
+                if let follower, offset >= log.logStartOffset, offset <= log.logEndOffset {
+                    // Kafka's updateFollowerFetchState; a fetch out of range says nothing of the follower's log.
+                    let step = roles.withLeader(tp, log: log) { step -> KafkaError in
+                        do throws(KafkaError) {
+                            step.actions = try step.led.state.followerFetched(
+                                replicaId: follower.replicaId, fetchOffset: offset, logStartOffset: follower.logStartOffset,
+                                brokerEpoch: follower.brokerEpoch, now: now)
+                            return .none
+                        } catch {
+                            return error
+                        }
+                    }
+                    if roles.role(tp) != nil {
+                        guard let step, step.value == .none else {
+                            r.error = step?.value ?? .notLeaderOrFollower
+                            return r
+                        }
+                        advanced = step.advanced
+                    }
+                }
                 r.highWatermark = log.highWatermark
                 r.lastStableOffset = log.lastStableOffset
                 r.logStartOffset = log.logStartOffset
+                let toLogEnd = follower != nil
                 let limit = toLogEnd ? log.logEndOffset : readCommitted ? log.lastStableOffset : log.highWatermark
                 let read: LogReadResult
                 do {
@@ -162,7 +258,7 @@ public final class ReplicaManager: Sendable {
                 return r
             }
             try handle.withLog { log in
-                Self.commitLocalLog(log)
+                commitIfUnreplicated(tp, log)
                 r.highWatermark = log.highWatermark
                 r.lastStableOffset = log.lastStableOffset
                 r.logStartOffset = log.logStartOffset
@@ -179,7 +275,7 @@ public final class ReplicaManager: Sendable {
         do {
             guard let handle = try logs.log(tp, now: now) else { return (.unknownTopicOrPartition, -1, -1) }
             return try handle.withLog { log in
-                Self.commitLocalLog(log)
+                commitIfUnreplicated(tp, log)
                 let cap = readCommitted ? log.lastStableOffset : log.highWatermark
                 switch timestamp {
                 case -1: return (.none, cap, -1)
@@ -263,14 +359,17 @@ extension ReplicaManager {
 }
 
 extension ReplicaManager {
-    /// Appends batches the broker itself wrote (coordinator records): no client validation, offsets assigned.
+    /// Appends batches the broker itself wrote (coordinator records, transaction markers): no client validation,
+    /// offsets assigned, at this node's leader epoch; NOT_LEADER_OR_FOLLOWER on a partition it follows. The caller
+    /// is answered after the leader's append (acks=1): coordinators do not wait for the high watermark yet.
     public func appendInternal(_ tp: TopicPartition, records: ByteBuffer) throws {
         let now = clock()
         guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
         var bytes = records
         try handle.withLog { log in
-            try log.append(&bytes, origin: .leader(epoch: 0), now: now)
-            log.updateHighWatermark(log.logEndOffset)
+            guard let epoch = roles.leaderEpoch(tp) else { throw KafkaError.notLeaderOrFollower }
+            try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
+            _ = afterAppend(tp, log: log, now: now, wait: nil)
         }
         notifier.notify(tp)
     }
@@ -283,11 +382,12 @@ extension ReplicaManager {
         guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
         var bytes = records
         try handle.withLog { log in
+            guard let epoch = roles.leaderEpoch(tp) else { throw KafkaError.notLeaderOrFollower }
             if let entry = log.producerEntry(producerId), entry.producerEpoch > producerEpoch {
                 throw KafkaError.invalidProducerEpoch
             }
-            try log.append(&bytes, origin: .leader(epoch: 0), now: now)
-            log.updateHighWatermark(log.logEndOffset)
+            try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
+            _ = afterAppend(tp, log: log, now: now, wait: nil)
         }
         notifier.notify(tp)
     }
