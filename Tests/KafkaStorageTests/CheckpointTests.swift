@@ -33,6 +33,10 @@ import Testing
         #expect(cache.latestEpoch == 2)
         cache.truncateFromStart(15)
         #expect(cache.entries == [EpochEntry(epoch: 2, startOffset: 15)])
+        // An epoch older than the whole history ends where the history starts (Kafka's endOffsetFor): a follower
+        // that led epoch 0 here and fetches naming it is not sent to truncate into nothing.
+        #expect(cache.endOffset(for: 1, logEndOffset: 50)! == (1, 15))
+        #expect(LeaderEpochCache().endOffset(for: 1, logEndOffset: 0) == nil)
     }
 
     @Test func partitionMetadataAndMetaProperties() throws {

@@ -89,14 +89,21 @@ public final class GroupCoordinatorService: Sendable {
         return shard(partition: partition)
     }
 
+    /// The shard of `__consumer_offsets-<partition>` under this node's current leadership of it: a shard loaded
+    /// under an earlier one (the partition was led elsewhere meanwhile, so its log has records that shard never
+    /// saw) is unloaded and a fresh one loads from the log.
     func shard(partition: Int32) -> GroupShardDriver {
-        shards.withLock { s in
-            if let d = s[partition] { return d }
-            let d = GroupShardDriver(partition: TopicPartition(Self.topic, partition), config: coordinatorConfig,
-                                     replicas: replicas, clock: clock, logger: logger)
-            s[partition] = d
-            return d
+        let tp = TopicPartition(Self.topic, partition)
+        let lease = replicas.roles.lease(tp)
+        let (driver, stale) = shards.withLock { s -> (GroupShardDriver, GroupShardDriver?) in
+            if let d = s[partition], d.lease == lease { return (d, nil) }
+            let d = GroupShardDriver(partition: tp, config: coordinatorConfig, replicas: replicas, lease: lease,
+                                     commitTimeoutMs: settings.offsetsCommitTimeoutMs, clock: clock, logger: logger)
+            defer { s[partition] = d }
+            return (d, s[partition])
         }
+        if let stale { Task { await stale.unload() } }
+        return driver
     }
 
     /// Tells the shard of `__consumer_offsets-<partition>` that the transaction marker of a producer was written

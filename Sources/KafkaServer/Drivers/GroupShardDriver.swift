@@ -18,10 +18,19 @@ actor GroupShardDriver {
     private var nextRequestId: UInt64 = 0
     private var waiting: [UInt64: CheckedContinuation<GroupResponse?, Never>] = [:]
     private var timers: [TimerKey: Task<Void, Never>] = [:]
+    /// The leadership of the partition this shard loads under; its writes are refused under any other.
+    nonisolated let lease: CoordinatorLease
+    /// Replaced by a shard of a newer leadership: answers nothing, writes nothing.
+    private var unloaded = false
 
-    init(partition: TopicPartition, config: GroupCoordinatorConfig, replicas: ReplicaManager,
-         clock: @escaping @Sendable () -> Int64, logger: Logger) {
+    /// `offsets.commit.timeout.ms`: how long a reply waits for its records to commit.
+    private let commitTimeoutMs: Int32
+
+    init(partition: TopicPartition, config: GroupCoordinatorConfig, replicas: ReplicaManager, lease: CoordinatorLease,
+         commitTimeoutMs: Int32, clock: @escaping @Sendable () -> Int64, logger: Logger) {
         self.partition = partition
+        self.lease = lease
+        self.commitTimeoutMs = commitTimeoutMs
         var seed = SystemRandomNumberGenerator()
         self.shard = GroupCoordinatorShard(config: config, memberIds: MemberIdGenerator(seed: seed.next()))
         self.replicas = replicas
@@ -32,6 +41,7 @@ actor GroupShardDriver {
     /// Sends one request through the shard and waits for its reply (which may come with a later event).
     func request(apiVersion: Int16, clientId: String, clientHost: String,
                  _ makeEvent: @Sendable (KafkaCoordinator.RequestContext) -> GroupEvent) async -> GroupResponse? {
+        guard !unloaded else { return nil }
         do { try loadIfNeeded() } catch {
             logLoadFailure(error, partition, logger)
             return nil
@@ -80,6 +90,7 @@ actor GroupShardDriver {
     private func apply(_ result: GroupResult, alreadyReplayed: Bool) {
         var failed = false
         var refused: KafkaError?
+        var commit: UInt64?
         if !result.records.isEmpty && !alreadyReplayed {
             do {
                 let now = clock()
@@ -91,8 +102,9 @@ actor GroupShardDriver {
                     for record in result.records {
                         try builder.append(timestamp: now, key: try record.encodeKey(), value: try record.encodeValue())
                     }
-                    try replicas.appendInternalTransactional(partition, records: try builder.build(),
-                                                             producerId: producer.producerId, producerEpoch: producer.producerEpoch)
+                    commit = try replicas.appendInternalTransactional(
+                        partition, records: try builder.build(), producerId: producer.producerId,
+                        producerEpoch: producer.producerEpoch, lease: lease, commitTimeoutMs: commitTimeoutMs)
                     for record in result.records {
                         shard.replayTransactional(record, producerId: producer.producerId, producerEpoch: producer.producerEpoch)
                     }
@@ -101,7 +113,8 @@ actor GroupShardDriver {
                     for record in result.records {
                         try builder.append(timestamp: now, key: try record.encodeKey(), value: try record.encodeValue())
                     }
-                    try replicas.appendInternal(partition, records: try builder.build())
+                    commit = try replicas.appendInternal(partition, records: try builder.build(), lease: lease,
+                                                         commitTimeoutMs: commitTimeoutMs)
                     for record in result.records { shard.replay(record) }
                 }
                 for record in result.records { Self.logGroupChange(record, partition, logger) }
@@ -115,6 +128,7 @@ actor GroupShardDriver {
                 failed = true
             }
         }
+        var answers: [(CheckedContinuation<GroupResponse?, Never>, GroupResponse?)] = []
         for reply in result.replies {
             guard let c = waiting.removeValue(forKey: reply.requestId) else { continue }
             if let refused, case .txnOffsetCommit(var r) = reply.response {
@@ -127,7 +141,19 @@ actor GroupShardDriver {
                 c.resume(returning: .txnOffsetCommit(r))
                 continue
             }
-            c.resume(returning: failed ? nil : reply.response)
+            answers.append((c, failed ? nil : reply.response))
+        }
+        if let commit, !answers.isEmpty {
+            // Kafka's coordinators reply once their records are committed (acks=all): a reply for records that
+            // did not commit in offsets.commit.timeout.ms, or whose leadership was lost, is a coordinator error
+            // and the client retries. The shard already holds the state; a lost leadership reloads it.
+            let replicas = replicas
+            Task {
+                let error = await replicas.awaitAck(commit)
+                for (c, response) in answers { c.resume(returning: error == .none ? response : nil) }
+            }
+        } else {
+            for (c, response) in answers { c.resume(returning: response) }
         }
         for timer in result.timers {
             switch timer {
@@ -147,7 +173,19 @@ actor GroupShardDriver {
 
     private func fire(_ key: TimerKey) {
         timers[key] = nil
+        guard !unloaded else { return }
         run(.timerFired(key))
+    }
+
+    /// This node's leadership of the partition ended (another shard loads under the new one): timers stop and
+    /// waiting requests get no answer (the handler's coordinator error sends the client to FindCoordinator).
+    func unload() {
+        unloaded = true
+        for t in timers.values { t.cancel() }
+        timers = [:]
+        let pending = waiting
+        waiting = [:]
+        for c in pending.values { c.resume(returning: nil) }
     }
 
     /// The transaction coordinator wrote the COMMIT or ABORT marker of a producer's transaction to this partition:

@@ -17,15 +17,34 @@ actor TransactionShardDriver {
     private var waiting: [UInt64: CheckedContinuation<TxnResponse?, Never>] = [:]
     private var timers: [TxnTimerKey: Task<Void, Never>] = [:]
     private var fetchingIds = false
+    /// The leadership of the partition this shard loads under; its writes are refused under any other.
+    nonisolated let lease: CoordinatorLease
+    /// Replaced by a shard of a newer leadership: answers nothing, writes nothing.
+    private var unloaded = false
 
-    init(partition: TopicPartition, config: TransactionCoordinatorConfig, context: BrokerContext) {
+    /// `coordinatorEpoch` is the partition's leader epoch, which the markers carry (Kafka's coordinator epoch).
+    init(partition: TopicPartition, config: TransactionCoordinatorConfig, context: BrokerContext, lease: CoordinatorLease,
+         coordinatorEpoch: Int32) {
         self.partition = partition
-        self.shard = TransactionCoordinatorShard(config: config, coordinatorEpoch: 0)
+        self.shard = TransactionCoordinatorShard(config: config, coordinatorEpoch: coordinatorEpoch)
         self.context = context
+        self.lease = lease
+    }
+
+    /// This node's leadership of the partition ended (another shard loads under the new one): timers stop and
+    /// waiting requests get no answer.
+    func unload() {
+        unloaded = true
+        for t in timers.values { t.cancel() }
+        timers = [:]
+        let pending = waiting
+        waiting = [:]
+        for c in pending.values { c.resume(returning: nil) }
     }
 
     func request(apiVersion: Int16, clientId: String, clientHost: String,
                  _ makeEvent: @Sendable (KafkaCoordinator.RequestContext) -> TxnEvent) async -> TxnResponse? {
+        guard !unloaded else { return nil }
         do { try loadIfNeeded() } catch {
             logLoadFailure(error, partition, context.logger)
             return nil
@@ -65,23 +84,39 @@ actor TransactionShardDriver {
 
     private func apply(_ result: TxnResult, replayed: Bool) {
         var failed = false
+        var commit: UInt64?
         if !result.records.isEmpty && !replayed {
             do {
                 var builder = RecordBatchBuilder()
                 let now = context.clock()
                 for r in result.records { try builder.append(timestamp: now, key: try r.encodeKey(), value: try r.encodeValue()) }
-                try context.replicas.appendInternal(partition, records: try builder.build())
+                commit = try context.replicas.appendInternal(partition, records: try builder.build(), lease: lease,
+                                                             commitTimeoutMs: context.config.network.requestTimeoutMs)
                 for r in result.records { shard.replay(r) }
             } catch {
                 context.logger.error("cannot write to \(partition): \(error)")
                 failed = true
             }
         }
-        for reply in result.replies {
-            waiting.removeValue(forKey: reply.requestId)?.resume(returning: failed ? nil : reply.response)
+        let answers = result.replies.compactMap { reply in
+            waiting.removeValue(forKey: reply.requestId).map { ($0, failed ? nil : reply.response) }
         }
-        if !failed {
-            for marker in result.markers { writeMarkers(marker) }
+        if let commit {
+            // Replies and markers wait until the records are committed (acks=all), as Kafka's transaction
+            // coordinator writes markers only for a committed PREPARE. A record that timed out is still in the log
+            // and may commit; a lost leadership leaves the PREPARE to the next coordinator's load.
+            let replicas = context.replicas
+            let markers = result.markers
+            Task {
+                let error = await replicas.awaitAck(commit)
+                for (c, response) in answers { c.resume(returning: error == .none ? response : nil) }
+                if error == .none || error == .requestTimedOut { self.writeMarkers(markers) }
+            }
+        } else {
+            for (c, response) in answers { c.resume(returning: response) }
+            if !failed {
+                for marker in result.markers { writeMarkers(marker) }
+            }
         }
         for timer in result.timers {
             switch timer {
@@ -105,6 +140,7 @@ actor TransactionShardDriver {
 
     private func fire(_ key: TxnTimerKey) {
         timers[key] = nil
+        guard !unloaded else { return }
         run(.timerFired(key))
     }
 
@@ -127,6 +163,11 @@ actor TransactionShardDriver {
     /// partition's producer state closes the transaction and, for aborts, indexes it). Partitions this broker
     /// leads are written here; those led by other brokers get a WriteTxnMarkers request (TransactionShardDriver+
     /// RemoteMarkers). The transaction completes once every marker is written.
+    private func writeMarkers(_ markers: [MarkerRequest]) {
+        guard !unloaded else { return }
+        for marker in markers { writeMarkers(marker) }
+    }
+
     private func writeMarkers(_ m: MarkerRequest) {
         let image = context.image
         var local: [TxnPartition] = []
@@ -231,16 +272,23 @@ public final class TransactionCoordinatorService: Sendable {
             .map { shard(index: $0, context) }
     }
 
+    /// The shard of `__transaction_state-<index>` under this node's current leadership of it; one loaded under an
+    /// earlier leadership is unloaded and a fresh one loads from the log (see `GroupCoordinatorService.shard`).
     private func shard(index: Int32, _ context: BrokerContext) -> TransactionShardDriver {
-        shards.withLock { s in
-            if let d = s[index] { return d }
+        let tp = TopicPartition(Self.topic, index)
+        let lease = context.replicas.roles.lease(tp)
+        let epoch = max(0, context.image.topic(named: Self.topic)?.partitions[index]?.leaderEpoch ?? 0)
+        let (driver, stale) = shards.withLock { s -> (TransactionShardDriver, TransactionShardDriver?) in
+            if let d = s[index], d.lease == lease { return (d, nil) }
             var config = TransactionCoordinatorConfig()
             config.maxTransactionTimeoutMs = settings.maxTimeoutMs
             config.transactionalIdExpirationMs = Int64(settings.transactionalIdExpirationMs)
             config.offsetsTopicPartitionCount = context.config.groups.offsetsTopicNumPartitions
-            let d = TransactionShardDriver(partition: TopicPartition(Self.topic, index), config: config, context: context)
-            s[index] = d
-            return d
+            let d = TransactionShardDriver(partition: tp, config: config, context: context, lease: lease, coordinatorEpoch: epoch)
+            defer { s[index] = d }
+            return (d, s[index])
         }
+        if let stale { Task { await stale.unload() } }
+        return driver
     }
 }

@@ -19,6 +19,9 @@ final class PartitionReplicas: Sendable {
         var topicId: KafkaUUID
         var state: LeaderReplicationState
         var acks = PendingAcks<UInt64>()
+        /// Which leadership of this node this is: a new number each time it becomes leader, none for news about
+        /// a leadership it holds. A coordinator loaded under one leadership is stale under the next.
+        var generation: UInt64
     }
 
     /// A partition this node follows.
@@ -36,6 +39,7 @@ final class PartitionReplicas: Sendable {
     private struct State {
         var roles: [TopicPartition: Role] = [:]
         var nextWaiter: UInt64 = 0
+        var nextGeneration: UInt64 = 0
         /// acks=all produces answered before their handler began to wait.
         var results: [UInt64: KafkaError] = [:]
         var continuations: [UInt64: CheckedContinuation<KafkaError, Never>] = [:]
@@ -55,6 +59,14 @@ final class PartitionReplicas: Sendable {
     }
 
     func role(_ tp: TopicPartition) -> Role? { state.withLock { $0.roles[tp] } }
+
+    /// The leadership of `tp` a coordinator loads under (see `Led.generation`).
+    func lease(_ tp: TopicPartition) -> CoordinatorLease {
+        state.withLock { s in
+            if case .leader(let led) = s.roles[tp] { return CoordinatorLease(generation: led.generation) }
+            return CoordinatorLease(generation: nil)
+        }
+    }
 
     /// The leader epoch this node leads `tp` at; nil when it follows it; `0` when it has no role (single replica).
     func leaderEpoch(_ tp: TopicPartition) -> Int32? {
@@ -151,7 +163,8 @@ final class PartitionReplicas: Sendable {
             if case .leader = s.roles[tp] { return false }
             let fresh = LeaderReplicationState(localId: term.leader, term: term, logEndOffset: log.logEndOffset,
                                                highWatermark: log.highWatermark, ineligible: ineligible, config: config, now: now)
-            s.roles[tp] = .leader(Led(topicId: topicId, state: fresh))
+            s.nextGeneration += 1
+            s.roles[tp] = .leader(Led(topicId: topicId, state: fresh, generation: s.nextGeneration))
             s.proposals[tp] = nil
             return true
         }
@@ -245,4 +258,10 @@ final class PartitionReplicas: Sendable {
     var ledPartitions: [TopicPartition] {
         state.withLock { s in s.roles.compactMap { tp, role in if case .leader = role { tp } else { nil } } }
     }
+}
+
+/// The leadership of a coordinator partition that a coordinator was loaded under: `generation` nil when the node did
+/// not lead it (or it has no replication role, a single replica). Appends under another lease are refused.
+public struct CoordinatorLease: Hashable, Sendable {
+    public var generation: UInt64?
 }

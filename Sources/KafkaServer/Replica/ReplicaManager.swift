@@ -360,36 +360,52 @@ extension ReplicaManager {
 
 extension ReplicaManager {
     /// Appends batches the broker itself wrote (coordinator records, transaction markers): no client validation,
-    /// offsets assigned, at this node's leader epoch; NOT_LEADER_OR_FOLLOWER on a partition it follows. The caller
-    /// is answered after the leader's append (acks=1): coordinators do not wait for the high watermark yet.
-    public func appendInternal(_ tp: TopicPartition, records: ByteBuffer) throws {
+    /// offsets assigned, at this node's leader epoch; NOT_LEADER_OR_FOLLOWER on a partition it follows.
+    ///
+    /// `lease`, from a coordinator, is the leadership it loaded under: under any other (this node lost the
+    /// partition, even if it has led it again since) the append is refused with NOT_COORDINATOR, so that a stale
+    /// coordinator never writes.
+    ///
+    /// With `commitTimeoutMs` the append is an acks=all write: the returned waiter (pass it to `awaitAck`) is
+    /// answered when the high watermark passes it, as Kafka's coordinators wait before they reply.
+    @discardableResult
+    public func appendInternal(_ tp: TopicPartition, records: ByteBuffer, lease: CoordinatorLease? = nil,
+                               commitTimeoutMs: Int32? = nil) throws -> UInt64? {
         let now = clock()
         guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
         var bytes = records
-        try handle.withLog { log in
+        let waiter = try handle.withLog { log -> UInt64? in
+            if let lease, roles.lease(tp) != lease { throw KafkaError.notCoordinator }
             guard let epoch = roles.leaderEpoch(tp) else { throw KafkaError.notLeaderOrFollower }
-            try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
-            _ = afterAppend(tp, log: log, now: now, wait: nil)
+            let info = try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
+            return afterAppend(tp, log: log, now: now,
+                               wait: commitTimeoutMs.map { (info.lastOffset + 1, now + Int64($0)) }).waiter
         }
         notifier.notify(tp)
+        return waiter
     }
 
     /// Appends a coordinator's transactional batch of `producerId` (a transactional offset commit), refused with
     /// INVALID_PRODUCER_EPOCH when the partition has seen a newer epoch of the producer (it was fenced, and the
     /// abort marker of the bumped epoch is already there), as Kafka's producer state check does.
-    public func appendInternalTransactional(_ tp: TopicPartition, records: ByteBuffer, producerId: Int64, producerEpoch: Int16) throws {
+    @discardableResult
+    public func appendInternalTransactional(_ tp: TopicPartition, records: ByteBuffer, producerId: Int64, producerEpoch: Int16,
+                                            lease: CoordinatorLease? = nil, commitTimeoutMs: Int32? = nil) throws -> UInt64? {
         let now = clock()
         guard let handle = try logs.log(tp, now: now) else { throw StorageError.notFound("\(tp)") }
         var bytes = records
-        try handle.withLog { log in
+        let waiter = try handle.withLog { log -> UInt64? in
+            if let lease, roles.lease(tp) != lease { throw KafkaError.notCoordinator }
             guard let epoch = roles.leaderEpoch(tp) else { throw KafkaError.notLeaderOrFollower }
             if let entry = log.producerEntry(producerId), entry.producerEpoch > producerEpoch {
                 throw KafkaError.invalidProducerEpoch
             }
-            try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
-            _ = afterAppend(tp, log: log, now: now, wait: nil)
+            let info = try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
+            return afterAppend(tp, log: log, now: now,
+                               wait: commitTimeoutMs.map { (info.lastOffset + 1, now + Int64($0)) }).waiter
         }
         notifier.notify(tp)
+        return waiter
     }
 
     /// Calls `body` with the key and value of every record of a partition, from its log start (coordinator load).

@@ -53,9 +53,12 @@ public struct LeaderEpochCache: Sendable, Hashable {
     }
 
     /// OffsetsForLeaderEpoch: the largest epoch at most `epoch` and the offset where it ended (the next epoch's
-    /// start, or the log end for the latest), or nil when the history has no epoch at or below it.
+    /// start, or the log end for the latest); nil when the history is empty. An epoch older than the whole
+    /// history ends where the history starts, `(epoch, first start offset)`, as Kafka's `endOffsetFor` answers:
+    /// what came before was removed from this log, and a follower holding it must replicate from there.
     public func endOffset(for epoch: Int32, logEndOffset: Int64) -> (epoch: Int32, endOffset: Int64)? {
-        guard let i = entries.lastIndex(where: { $0.epoch <= epoch }) else { return nil }
+        guard let first = entries.first else { return nil }
+        guard let i = entries.lastIndex(where: { $0.epoch <= epoch }) else { return (epoch, first.startOffset) }
         if i == entries.count - 1 { return (entries[i].epoch, logEndOffset) }
         return (entries[i].epoch, entries[i + 1].startOffset)
     }
