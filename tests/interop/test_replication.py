@@ -165,6 +165,10 @@ def clusters(tmp_path, monkeypatch):
 
     yield make
     for c in made:
+        for n in c.processes():
+            if n.proc is not None and n.proc.poll() is not None:  # neither killed nor restarted by the test
+                print(f"\n[replication] {n.name} exited on its own with status {n.proc.returncode}; its log ends:\n"
+                      f"{n.log_text()[-2000:]}")
         c.close()
         for n in c.processes():
             errors = n.errors_in_log()
