@@ -91,8 +91,10 @@ final class PartitionReplicas: Sendable {
         var value: T
         /// The high watermark moved (wake long polls).
         var advanced: Bool
-        /// The registered acks=all produce, to pass to `awaitAck`.
+        /// The registered acks=all produce, to pass to `awaitAck`; nil when it was answered at once (`answered`).
         var waiter: UInt64?
+        /// The answer of an acks=all produce the state completed at once (a single replica, or followers ahead).
+        var answered: KafkaError?
     }
 
     /// Runs `body` on the state of a partition this node leads (nil when it does not), then acts on its actions:
@@ -123,7 +125,13 @@ final class PartitionReplicas: Sendable {
             }
             if advanced || waiter != nil { Self.finish(step.led.acks.complete(step.led.state), &s) }
             s.roles[tp] = .leader(step.led)
-            return StepResult(value: value, advanced: advanced, waiter: waiter)
+            // Answered already: the produce need not wait (the common case with one replica).
+            var answered: KafkaError?
+            if let w = waiter, let done = s.results.removeValue(forKey: w) {
+                answered = done
+                waiter = nil
+            }
+            return StepResult(value: value, advanced: advanced, waiter: waiter, answered: answered)
         }
         if queued { doorbell.yield() }
         return result

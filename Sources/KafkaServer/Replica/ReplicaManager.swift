@@ -89,7 +89,9 @@ public final class ReplicaManager: Sendable {
                         r.logAppendTime = settings.logAppendTime ? original.timestamp : -1
                         // Answered like the first attempt: with acks=all, once the high watermark passes it.
                         if waits {
-                            r.waiter = afterAppend(tp, log: log, now: now, wait: (original.lastOffset + 1, deadline)).waiter
+                            let commit = afterAppend(tp, log: log, now: now, wait: (original.lastOffset + 1, deadline))
+                            r.waiter = commit.waiter
+                            r.error = commit.answered
                         }
                         return r
                     case .outOfOrderSequence(let expected, let received):
@@ -105,6 +107,7 @@ public final class ReplicaManager: Sendable {
                 let info = try log.append(&bytes, origin: .leader(epoch: epoch), now: now)
                 let after = afterAppend(tp, log: log, now: now, wait: waits ? (info.lastOffset + 1, deadline) : nil)
                 r.waiter = after.waiter
+                r.error = after.answered
                 r.baseOffset = info.firstOffset
                 r.logAppendTime = settings.logAppendTime ? now : -1
                 return r
@@ -123,14 +126,24 @@ public final class ReplicaManager: Sendable {
     /// (with no follower in the ISR the high watermark moves with it) and an acks=all produce registers its wait.
     /// A partition with no replication role is a single replica: committed as appended.
     func afterAppend(_ tp: TopicPartition, log: PartitionLog, now: Int64,
-                     wait: (requiredOffset: Int64, deadline: Int64)?) -> (advanced: Bool, waiter: UInt64?) {
+                     wait: (requiredOffset: Int64, deadline: Int64)?) -> AppendCommit {
         let step = roles.withLeader(tp, log: log) { step in
             step.actions = step.led.state.appended(logEndOffset: log.logEndOffset, now: now)
             step.wait = wait
         }
-        if let step { return (step.advanced, step.waiter) }
+        if let step { return AppendCommit(advanced: step.advanced, waiter: step.waiter, answered: step.answered ?? .none) }
         Self.commitLocalLog(log)
-        return (true, nil)
+        return AppendCommit(advanced: true, waiter: nil, answered: .none)
+    }
+
+    /// Where an append stands with respect to its commit.
+    struct AppendCommit {
+        /// The high watermark moved.
+        var advanced: Bool
+        /// An acks=all append still waiting for the high watermark.
+        var waiter: UInt64?
+        /// The answer when it did not have to wait (`.none`, or NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+        var answered: KafkaError
     }
 
     /// Waits until the acks=all produce `waiter` (from `append`) is answered: `.none`,
