@@ -22,7 +22,12 @@ extension TransactionShardDriver {
             for p in pending {
                 guard let partition = image.topic(named: p.topic)?.partitions[p.partition] else { continue }  // gone
                 if partition.leader == context.nodeId {
-                    if !appendMarker(m, p) { retry.append(p) }
+                    switch appendMarker(m, p) {
+                    case .written(let commit?):
+                        if await context.replicas.awaitAck(commit) != .none { retry.append(p) }
+                    case .written(nil), .gone: break
+                    case .failed: retry.append(p)
+                    }
                 } else if partition.leader >= 0 {
                     byLeader[partition.leader, default: []].append(p)
                 } else {

@@ -179,17 +179,33 @@ actor TransactionShardDriver {
                 local.append(p)
             }
         }
-        let offsetsPartitions = local.filter { appendMarker(m, $0) && $0.topic == GroupCoordinatorService.topic }.map(\.partition)
+        // Local markers are appended now; those that must replicate are waited for below, and any that failed or
+        // did not commit are sent again wherever their partition is led by then.
+        var offsetsPartitions: [Int32] = []
+        var commits: [(TxnPartition, UInt64)] = []
+        var again: [TxnPartition] = []
+        for p in local {
+            switch appendMarker(m, p) {
+            case .written(let commit):
+                if let commit { commits.append((p, commit)) }
+                if p.topic == GroupCoordinatorService.topic { offsetsPartitions.append(p.partition) }
+            case .failed: again.append(p)
+            case .gone: break
+            }
+        }
         let written = TxnEvent.markersWritten(transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, result: m.result)
-        guard !offsetsPartitions.isEmpty || !remote.isEmpty else { return run(written) }
+        guard !offsetsPartitions.isEmpty || !remote.isEmpty || !commits.isEmpty || !again.isEmpty else { return run(written) }
         // The group shards of the marked __consumer_offsets partitions apply the transaction's offsets before the
         // transaction completes: until then it stays in PREPARE, so the producer's next transaction cannot add
         // offsets (CONCURRENT_TRANSACTIONS) that this marker would wrongly complete. (A remote broker's
         // WriteTxnMarkers handler does the same for its partitions before it answers.)
         let groups = context.groups
         let committed = m.result == .commit
+        let replicas = context.replicas
         Task {
-            await self.sendMarkers(m, remote)
+            var retry = again
+            for (p, commit) in commits where await replicas.awaitAck(commit) != .none { retry.append(p) }
+            await self.sendMarkers(m, remote + retry)
             for partition in offsetsPartitions {
                 await groups.transactionCompleted(partition: partition, producerId: m.producerId, producerEpoch: m.producerEpoch, committed: committed)
             }
@@ -197,21 +213,32 @@ actor TransactionShardDriver {
         }
     }
 
-    /// Appends the marker of `m` to `p` on this broker; false when it was not written.
-    func appendMarker(_ m: MarkerRequest, _ p: TxnPartition) -> Bool {
+    /// What became of a marker appended on this broker.
+    enum MarkerAppend {
+        /// Appended; with a waiter for its commit when the partition has followers to wait for.
+        case written(UInt64?)
+        /// Not written (not the leader now, a storage error): try again where the partition is led.
+        case failed
+        /// The topic is gone: nothing to mark, as Kafka skips partitions that are gone.
+        case gone
+    }
+
+    /// Appends the marker of `m` to `p` on this broker, as an acks=all write (Kafka's markers wait for the
+    /// partition's ISR before the transaction completes).
+    func appendMarker(_ m: MarkerRequest, _ p: TxnPartition) -> MarkerAppend {
         let tp = TopicPartition(p.topic, p.partition)
         do {
             let marker = EndTransactionMarker(commit: m.result == .commit, coordinatorEpoch: m.coordinatorEpoch)
             let batch = try RecordBatchBuilder.endTransactionMarker(marker, producerId: m.producerId, producerEpoch: m.producerEpoch, timestamp: context.clock())
-            try context.replicas.appendInternal(tp, records: batch)
-            return true
+            return .written(try context.replicas.appendInternal(tp, records: batch, commitTimeoutMs: context.config.network.requestTimeoutMs))
         } catch StorageError.notFound {
-            // The topic was deleted meanwhile: nothing to mark, as Kafka skips partitions that are gone.
+            return .gone
         } catch {
             context.logger.error("cannot write the \(m.result) marker of \(m.transactionalId) to \(tp): \(error)")
+            return .failed
         }
-        return false
     }
+
 }
 
 /// The transaction coordinator of this node: one shard driver per `__transaction_state` partition, the topic created
