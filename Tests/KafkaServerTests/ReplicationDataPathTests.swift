@@ -138,3 +138,38 @@ import Testing
         #expect(proposals.first?.proposal.newIsrBrokerEpochs.contains(7) == true)
     }
 }
+
+/// What a follower keeps of a fetch answer: whole batches whose CRC holds.
+@Suite struct ReplicaFetchBatchesTests {
+    func batches(_ values: [String]) throws -> ByteBuffer {
+        var out = ByteBuffer()
+        for (i, v) in values.enumerated() {
+            var builder = RecordBatchBuilder()
+            try builder.append(timestamp: Int64(i), key: nil, value: ByteBuffer(string: v))
+            var b = try builder.build()
+            out.writeBuffer(&b)
+        }
+        return out
+    }
+
+    @Test func aPartialLastBatchIsLeftForTheNextFetch() throws {
+        let whole = try batches(["a", "b"])
+        let first = try RecordBatchHeader(whole).totalSize
+        let cut = whole.getSlice(at: 0, length: whole.readableBytes - 3)!
+        let kept = ReplicaFetchers.wholeBatches(cut)
+        #expect(kept.batches.readableBytes == first)
+        #expect(!kept.corrupt)
+        #expect(ReplicaFetchers.wholeBatches(whole).batches.readableBytes == whole.readableBytes)
+    }
+
+    @Test func aBatchFailingItsCRCStopsTheAppendThere() throws {
+        var bytes = try batches(["a", "b", "c"])
+        let first = try RecordBatchHeader(bytes).totalSize
+        // Flip a byte of the second batch's records (inside its CRC's range).
+        let at = first + RecordBatchHeader.size + 1
+        bytes.setInteger(bytes.getInteger(at: at, as: UInt8.self)! ^ 0xFF, at: at)
+        let kept = ReplicaFetchers.wholeBatches(bytes)
+        #expect(kept.corrupt)
+        #expect(kept.batches.readableBytes == first)
+    }
+}

@@ -206,14 +206,23 @@ final class ReplicaFetchers: Sendable {
                     try log.truncate(to: cut.offset, now: now)
                     return true
                 }
-                if let records = pd.records, case var whole = Self.wholeBatches(records), whole.readableBytes > 0 {
-                    try log.append(&whole, origin: .replication, now: now)
+                var corrupt = false
+                if let records = pd.records {
+                    let checked = Self.wholeBatches(records)
+                    var whole = checked.batches
+                    if whole.readableBytes > 0 { try log.append(&whole, origin: .replication, now: now) }
+                    corrupt = checked.corrupt
                 }
                 var hw = FollowerHighWatermark(log.highWatermark)
                 if hw.leaderReported(pd.highWatermark, logEndOffset: log.logEndOffset) { log.updateHighWatermark(hw.value) }
                 // The leader's log start moved on (retention, DeleteRecords): follow it below the high watermark.
                 if pd.logStartOffset > log.logStartOffset, pd.logStartOffset <= log.highWatermark {
                     try log.deleteRecords(before: pd.logStartOffset, now: now)
+                }
+                if corrupt {
+                    // Kafka's fetcher logs CorruptRecordException and fetches the partition again after a backoff.
+                    logger.error("replica fetch of \(tp) from broker \(position.followed.leader): a batch at offset \(log.logEndOffset) fails its CRC; fetching it again")
+                    return false
                 }
                 return true
             }
@@ -238,15 +247,25 @@ final class ReplicaFetchers: Sendable {
         return false
     }
 
-    /// The whole batches at the front of `records` (a fetch answer may end in a partial one).
-    static func wholeBatches(_ records: ByteBuffer) -> ByteBuffer {
+    /// The whole batches at the front of `records` whose CRC holds (a fetch answer may end in a partial batch),
+    /// and whether a batch after them failed its CRC or could not be parsed.
+    static func wholeBatches(_ records: ByteBuffer) -> (batches: ByteBuffer, corrupt: Bool) {
         var end = records.readerIndex
-        while records.writerIndex - end >= RecordBatchHeader.size,
-              let slice = records.getSlice(at: end, length: RecordBatchHeader.size),
-              let header = try? RecordBatchHeader(slice), header.totalSize > 0,
-              end + header.totalSize <= records.writerIndex {
+        var corrupt = false
+        while records.writerIndex - end >= RecordBatchHeader.size {
+            guard let slice = records.getSlice(at: end, length: RecordBatchHeader.size),
+                  let header = try? RecordBatchHeader(slice), header.totalSize >= RecordBatchHeader.size else {
+                corrupt = true
+                break
+            }
+            guard end + header.totalSize <= records.writerIndex else { break }  // a partial last batch
+            guard let batch = records.getSlice(at: end, length: header.totalSize),
+                  (try? RecordBatchHeader(batch).validateCRC()) != nil else {
+                corrupt = true
+                break
+            }
             end += header.totalSize
         }
-        return records.getSlice(at: records.readerIndex, length: end - records.readerIndex) ?? ByteBuffer()
+        return (records.getSlice(at: records.readerIndex, length: end - records.readerIndex) ?? ByteBuffer(), corrupt)
     }
 }
