@@ -248,24 +248,9 @@ final class ReplicaFetchers: Sendable {
     }
 
     /// The whole batches at the front of `records` whose CRC holds (a fetch answer may end in a partial batch),
-    /// and whether a batch after them failed its CRC or could not be parsed.
+    /// and whether a batch after them is damaged.
     static func wholeBatches(_ records: ByteBuffer) -> (batches: ByteBuffer, corrupt: Bool) {
-        var end = records.readerIndex
-        var corrupt = false
-        while records.writerIndex - end >= RecordBatchHeader.size {
-            guard let slice = records.getSlice(at: end, length: RecordBatchHeader.size),
-                  let header = try? RecordBatchHeader(slice), header.totalSize >= RecordBatchHeader.size else {
-                corrupt = true
-                break
-            }
-            guard end + header.totalSize <= records.writerIndex else { break }  // a partial last batch
-            guard let batch = records.getSlice(at: end, length: header.totalSize),
-                  (try? RecordBatchHeader(batch).validateCRC()) != nil else {
-                corrupt = true
-                break
-            }
-            end += header.totalSize
-        }
-        return (records.getSlice(at: records.readerIndex, length: end - records.readerIndex) ?? ByteBuffer(), corrupt)
+        let prefix = ValidBatchPrefix(records)
+        return (records.getSlice(at: records.readerIndex, length: prefix.length) ?? ByteBuffer(), prefix.corrupt)
     }
 }
