@@ -10,7 +10,7 @@ public struct PendingAcks<Key: Hashable & Sendable>: Sendable {
         var deadline: Int64
     }
 
-    /// In append order, so required offsets ascend: completion takes a prefix.
+    /// By required offset, ascending: completion takes a prefix.
     private var waiters: [Waiter] = []
 
     public init() {}
@@ -21,10 +21,13 @@ public struct PendingAcks<Key: Hashable & Sendable>: Sendable {
     /// The earliest deadline of a waiting produce.
     public var nextDeadline: Int64? { waiters.lazy.map(\.deadline).min() }
 
-    /// A produce whose records end before `requiredOffset` waits until `deadline`.
+    /// A produce whose records end before `requiredOffset` waits until `deadline`. Usually the newest append, so
+    /// it goes last; a retried idempotent batch (answered like its first attempt, at its original offsets) can need
+    /// less than produces already waiting, and goes before them.
     public mutating func add(_ key: Key, requiredOffset: Int64, deadline: Int64) {
-        precondition(waiters.last.map { $0.requiredOffset <= requiredOffset } ?? true, "acks waiters out of append order")
-        waiters.append(Waiter(key: key, requiredOffset: requiredOffset, deadline: deadline))
+        var i = waiters.endIndex
+        while i > waiters.startIndex, waiters[i - 1].requiredOffset > requiredOffset { i -= 1 }
+        waiters.insert(Waiter(key: key, requiredOffset: requiredOffset, deadline: deadline), at: i)
     }
 
     /// The produces `state` now answers, with their error (`.none`, or NOT_ENOUGH_REPLICAS_AFTER_APPEND).

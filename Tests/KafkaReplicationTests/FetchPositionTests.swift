@@ -67,4 +67,20 @@ import Testing
         #expect(expired.map(\.key) == [2] && expired.first?.error == .requestTimedOut)
         #expect(acks.isEmpty)
     }
+
+    /// A retried idempotent batch waits at its original offsets, below produces already waiting (found by the
+    /// network-partition test: the leader trapped on an ordering precondition).
+    @Test func aRetriedBatchWaitingBelowOthersCompletesFirst() throws {
+        var l = LeaderReplicationState(localId: 1, term: PartitionTerm(leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2]),
+                                       logEndOffset: 0, highWatermark: 0, config: ReplicationConfig(minInsyncReplicas: 2), now: 0)
+        var acks = PendingAcks<Int>()
+        _ = l.appended(logEndOffset: 10, now: 1)
+        acks.add(1, requiredOffset: 10, deadline: 100)
+        acks.add(2, requiredOffset: 4, deadline: 100)
+        acks.add(3, requiredOffset: 10, deadline: 100)
+        _ = try l.followerFetched(replicaId: 2, fetchOffset: 5, logStartOffset: 0, brokerEpoch: 1, now: 2)
+        #expect(acks.complete(l).map(\.key) == [2])
+        _ = try l.followerFetched(replicaId: 2, fetchOffset: 10, logStartOffset: 0, brokerEpoch: 1, now: 3)
+        #expect(acks.complete(l).map(\.key) == [1, 3])
+    }
 }

@@ -173,3 +173,31 @@ import Testing
         #expect(kept.batches.readableBytes == first)
     }
 }
+
+extension ReplicationDataPathTests {
+    /// An idempotent batch retried while newer acks=all produces wait is answered like its first attempt, at
+    /// its original offsets, and the newer ones still wait (the leader used to trap here).
+    @Test func aRetriedIdempotentBatchWaitsBelowNewerProduces() async throws {
+        let f = try Fixture(isr: [1, 2], minInsync: 2)
+        defer { f.close() }
+        func batch(_ sequence: Int32, _ value: String) throws -> ByteBuffer {
+            var builder = RecordBatchBuilder(producerId: 77, producerEpoch: 0, baseSequence: sequence)
+            try builder.append(timestamp: 0, key: nil, value: ByteBuffer(string: value))
+            return try builder.build()
+        }
+        func produce(_ records: ByteBuffer) -> ReplicaManager.ProduceResult {
+            f.replicas.append(f.tp, records: records, produceVersion: 9, settings: ProduceSettings(), leaderEpoch: 0,
+                              requiredAcks: -1, timeoutMs: 30_000)
+        }
+        let first = produce(try batch(0, "a"))
+        let second = produce(try batch(1, "b"))
+        let retry = produce(try batch(0, "a"))
+        #expect(retry.error == .none && retry.baseOffset == first.baseOffset)
+        let (w1, w2, w3) = (try #require(first.waiter), try #require(second.waiter), try #require(retry.waiter))
+        _ = f.followerFetch(at: 1)
+        #expect(await f.replicas.awaitAck(w1) == .none)
+        #expect(await f.replicas.awaitAck(w3) == .none)
+        _ = f.followerFetch(at: 2)
+        #expect(await f.replicas.awaitAck(w2) == .none)
+    }
+}

@@ -114,7 +114,11 @@ final class PartitionApplier: Sendable {
         let tp = TopicPartition(change.topicName, change.partitionId)
         guard current.leader == nodeId else {
             let followed = PartitionReplicas.Followed(topicId: change.topicId, leader: current.leader, leaderEpoch: current.leaderEpoch)
-            if replicas.roles.follow(tp, followed) { fetchers.start(leader: current.leader) }
+            switch replicas.roles.follow(tp, followed) {
+            case .start: fetchers.start(leader: current.leader)
+            case .wake: fetchers.wake(leader: current.leader)
+            case .none: break
+            }
             return
         }
         let term = PartitionTerm(leader: current.leader, leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch,

@@ -186,15 +186,27 @@ final class PartitionReplicas: Sendable {
         return result?.advanced ?? false
     }
 
+    /// What the leader's fetcher must do after `follow`.
+    enum FetcherChange {
+        case none
+        /// No fetcher runs for the leader: start one.
+        case start
+        /// One runs, and the partition is new to it (or its epoch changed): cut its long poll short.
+        case wake
+    }
+
     /// This node follows `tp` from `leader` at `leaderEpoch`. Waiting acks=all produces of a leadership it held
-    /// are answered NOT_LEADER_OR_FOLLOWER. Returns whether the leader has no fetcher running yet (start one).
-    func follow(_ tp: TopicPartition, _ followed: Followed) -> Bool {
+    /// are answered NOT_LEADER_OR_FOLLOWER.
+    func follow(_ tp: TopicPartition, _ followed: Followed) -> FetcherChange {
         state.withLock { s in
             if case .leader(var led) = s.roles[tp] { Self.finish(led.acks.drain(.notLeaderOrFollower), &s) }
+            let unchanged: Bool
+            if case .follower(let old) = s.roles[tp] { unchanged = old == followed } else { unchanged = false }
             s.roles[tp] = .follower(followed)
             s.proposals[tp] = nil
-            guard followed.leader >= 0 else { return false }
-            return s.fetchers.insert(followed.leader).inserted
+            guard followed.leader >= 0 else { return .none }
+            if s.fetchers.insert(followed.leader).inserted { return .start }
+            return unchanged ? .none : .wake
         }
     }
 

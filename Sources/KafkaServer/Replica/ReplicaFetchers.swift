@@ -32,6 +32,8 @@ final class ReplicaFetchers: Sendable {
     /// The latest published image: leaders' endpoints and this broker's epoch.
     private let image = Mutex(MetadataImage())
     private let tasks = Mutex<(running: [Int32: Task<Void, Never>], stopped: Bool)>(([:], false))
+    /// Each fetcher's connection while a fetch is in flight, and the fetchers woken since (see `wake`).
+    private let inFlight = Mutex<(connections: [Int32: KafkaClientConnection], woken: Set<Int32>)>(([:], []))
 
     init(nodeId: Int32, replicas: ReplicaManager, settings: ReplicationSettings, listenerName: String,
          group: any EventLoopGroup, requestTimeoutMs: Int64, clock: @escaping @Sendable () -> Int64, logger: Logger) {
@@ -54,6 +56,18 @@ final class ReplicaFetchers: Sendable {
             guard !t.stopped else { return }
             t.running[leader] = Task.detached { [self] in await run(leader: leader) }
         }
+    }
+
+    /// A partition was added to `leader`'s fetcher (a new topic, a new epoch): its long poll, which does not name
+    /// the partition, is cut short by closing its connection, so the next round includes it at once instead of
+    /// after up to `replica.fetch.wait.max.ms`. The cut fetch's answer is never applied.
+    func wake(leader: Int32) {
+        let connection = inFlight.withLock { f -> KafkaClientConnection? in
+            guard let c = f.connections[leader] else { return nil }
+            f.woken.insert(leader)
+            return c
+        }
+        connection?.close()
     }
 
     /// Stops every fetcher (shutdown).
@@ -113,21 +127,26 @@ final class ReplicaFetchers: Sendable {
             }
             let request = fetchRequest(positions, brokerEpoch: snapshot.brokers[nodeId]?.epoch ?? -1)
             let response: FetchResponse
+            inFlight.withLock { $0.connections[leader] = link }
+            defer { inFlight.withLock { $0.connections[leader] = nil } }
             do {
                 guard let r = try await link.send(request, version: 15).body as? FetchResponse else {
                     throw KafkaClientConnectionError.badRequest("not a Fetch response")
                 }
                 response = r
             } catch {
+                link.close()
+                connection = nil
+                if inFlight.withLock({ $0.woken.remove(leader) != nil }) { continue }  // cut short by `wake`
                 let text = "\(error)"
                 if text != lastError { logger.info("replica fetch from broker \(leader) failed: \(text); retrying every \(settings.replicaFetchBackoffMs) ms") }
                 lastError = text
-                link.close()
-                connection = nil
                 await backOff()
                 continue
             }
             lastError = nil
+            // Woken after the answer came: the answer stands, the closed connection is replaced next round.
+            if inFlight.withLock({ $0.woken.remove(leader) != nil }) { connection = nil }
             if response.errorCode != 0 {
                 logger.warning("replica fetch from broker \(leader) refused: \(KafkaError(rawValue: response.errorCode) ?? .unknownServerError)")
                 await backOff()
