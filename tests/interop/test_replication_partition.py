@@ -11,16 +11,20 @@ The fault is the Jepsen one: `ip link set cluster0 down` inside the leader's nam
 partition off its peers and the quorum while clients still reach it. Longer than broker.session.timeout.ms, so
 the majority fences it and elects a new leader; then the link comes up again.
 
-Checked, with an idempotent acks=all producer writing all along (bootstrap: the three client addresses) and a
-consumer reading all along:
+Checked, with an idempotent acks=all producer writing all along (bootstrap: the three client addresses), a second
+one bootstrapped at the majority from the election on, and consumers reading all along (one through every node, one
+through the isolated node only):
+- no node crashes (a Swift trap's line is the failure message);
 - every acks=all-acknowledged record is in the final log at exactly its acknowledged offset with its value, no
   record twice, offsets strictly increasing, the final read reaches the high watermark;
 - the consumer saw only records that are in the final log at the offset it saw them at;
-- the old leader rejoins the ISR after the heal, and its log on disk agrees with the new leader's up to the high
-  watermark (dump-log of both after the nodes are stopped).
+- the old leader rejoins the ISR after the heal (every node's Metadata says so), and every node's log on disk is
+  the final log up to the high watermark (`tributary dump-log` after the nodes are stopped).
 acks=1 records sent only to the isolated leader while it is cut off may be acknowledged and then lost (acks=1
 promises nothing): they are counted and printed, never asserted. Times are printed, never asserted; every wait is
-bounded.
+bounded; about 25 s.
+
+    sudo TRIBUTARY_BIN=/path/to/tributary python3 -m pytest -s tests/interop/test_replication_partition.py
 """
 import glob
 import os
