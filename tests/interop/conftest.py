@@ -43,6 +43,7 @@ class BrokerProcess:
 
     def __init__(self, log_dir, overrides=(), name="broker"):
         self.log_dir = log_dir
+        self.host = "localhost"  # the address clients (and start's readiness check) connect to
         self.port, self.controller_port = free_port_pair()
         self.overrides = list(overrides)
         self.name = name
@@ -52,7 +53,7 @@ class BrokerProcess:
 
     @property
     def bootstrap(self):
-        return f"localhost:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def log_path(self):
@@ -85,7 +86,7 @@ class BrokerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"broker exited with {self.proc.returncode} during start-up:\n{self.log_text()}")
             try:
-                with socket.create_connection(("localhost", self.port), timeout=0.5):
+                with socket.create_connection((self.host, self.port), timeout=0.5):
                     return self
             except OSError:
                 time.sleep(0.05)

@@ -165,16 +165,22 @@ def clusters(tmp_path, monkeypatch):
 
     yield make
     for c in made:
-        for n in c.processes():
-            if n.proc is not None and n.proc.poll() is not None:  # neither killed nor restarted by the test
-                print(f"\n[replication] {n.name} exited on its own with status {n.proc.returncode}; its log ends:\n"
-                      f"{n.log_text()[-2000:]}")
-        c.close()
-        for n in c.processes():
-            errors = n.errors_in_log()
-            if errors:  # printed, not failed: a killed peer makes brokers log errors that are no fault
-                print(f"\n[replication] {n.name} logged {len(errors)} error lines, e.g.\n  " + "\n  ".join(errors[:3]))
+        close_and_report(c)
     print(f"\n[replication] logs: {tmp_path}")
+
+
+def close_and_report(cluster):
+    """Closes `cluster` (continues stopped brokers, kills every process), printing which processes had exited on
+    their own (with their log's end) and which logged error lines."""
+    for n in cluster.processes():
+        if n.proc is not None and n.proc.poll() is not None:  # neither killed nor restarted by the test
+            print(f"\n[replication] {n.name} exited on its own with status {n.proc.returncode}; its log ends:\n"
+                  f"{n.log_text()[-2000:]}")
+    cluster.close()
+    for n in cluster.processes():
+        errors = n.errors_in_log()
+        if errors:  # printed, not failed: a killed peer makes brokers log errors that are no fault
+            print(f"\n[replication] {n.name} logged {len(errors)} error lines, e.g.\n  " + "\n  ".join(errors[:3]))
 
 
 def create_topic(cluster, topic, partitions=3, rf=3, min_isr=MIN_ISR):
@@ -214,17 +220,18 @@ def value_of(i, size=32):
 
 
 class ProducerRun:
-    """A confluent_kafka Producer on its own thread writing records 0..count-1 (key str(i), value value_of(i, size))
-    to `topic`, about `rate` a second (None: as fast as its queue takes them), then a bounded flush. Every delivery
-    report is kept: `acked` {i: (partition, offset, ack time)}, `failed` {i: error name}; `sent` {i: send time}
+    """A confluent_kafka Producer on its own thread writing records first..first+count-1 (key str(i), value
+    value_of(i, size); two runs with different `first` write different records) to `topic`, about `rate` a second
+    (None: as fast as its queue takes them), then a bounded flush. Every delivery report is kept: `acked`
+    {i: (partition, offset, ack time)}, `failed` {i: error name}; `sent` {i: send time}
     (time.monotonic()); `fatal` the error that stopped it early, if any. `warmup`: first one record keyed "warmup"
     and its flush, so that figures leave out the producer's start (metadata, InitProducerId)."""
 
-    def __init__(self, bootstrap, topic, count, rate=None, size=32, conf=None, flush_seconds=90, warmup=False):
+    def __init__(self, bootstrap, topic, count, rate=None, size=32, conf=None, flush_seconds=90, warmup=False, first=0):
         self.conf = {"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 5,
                      "message.timeout.ms": 60000, **(conf or {})}
         self.topic, self.count, self.rate, self.size, self.flush_seconds = topic, count, rate, size, flush_seconds
-        self.warmup = warmup
+        self.warmup, self.first = warmup, first
         self.lock = threading.Lock()
         self.acked, self.failed, self.sent = {}, {}, {}
         self.fatal = None
@@ -257,10 +264,10 @@ class ProducerRun:
             p.flush(30)
         t0 = time.monotonic()
         try:
-            for i in range(self.count):
+            for i in range(self.first, self.first + self.count):
                 if self.stop.is_set() or self.fatal is not None:
                     break
-                while self.rate and (wait := t0 + i / self.rate - time.monotonic()) > 0:
+                while self.rate and (wait := t0 + (i - self.first) / self.rate - time.monotonic()) > 0:
                     p.poll(wait)  # returns early when it served a report (and a negative timeout waits forever)
                 while not self.stop.is_set():
                     t = time.monotonic()
