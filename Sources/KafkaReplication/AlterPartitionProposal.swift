@@ -6,7 +6,8 @@ import KafkaProtocol
 public struct AlterPartitionProposal: Hashable, Sendable {
     public var leaderEpoch: Int32
     public var partitionEpoch: Int32
-    /// Sorted; the leader included.
+    /// The leader included; in the committed ISR's order, a joining member last (Kafka's expansion appends it,
+    /// a shrink filters).
     public var newIsr: [Int32]
     /// Each member's broker epoch as its fetches carried it (KIP-903), -1 where unknown.
     public var newIsrBrokerEpochs: [Int64]
