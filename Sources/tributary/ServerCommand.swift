@@ -59,15 +59,30 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started node \(loaded.config.nodeId) (cluster \(broker.context.clusterId))")
-        if let first = loaded.config.advertisedListeners.first {
-            let address = "\(first.host ?? "localhost"):\(broker.boundPorts[first.name] ?? first.port)"
-            logger.info("ready: clients connect to \(address); try it: kcat -b \(address) -L")
-        } else if !loaded.config.isBroker {
-            logger.info("ready: controller only (process.roles=controller); brokers reach it through controller.quorum.voters")
+        let config = loaded.config
+        let ready = Task {
+            do {
+                try await broker.waitUntilServing()
+            } catch is CancellationError {
+                return
+            } catch {
+                // In a quorum the client listeners are bound after the registration: a bind failure ends the node.
+                logger.critical("refusing to serve: \(error)")
+                termination.fail()
+                return
+            }
+            if let first = config.advertisedListeners.first {
+                let address = "\(first.host ?? "localhost"):\(broker.boundPorts[first.name] ?? first.port)"
+                logger.info("ready: clients connect to \(address); try it: kcat -b \(address) -L")
+            } else if !config.isBroker {
+                logger.info("ready: controller only (process.roles=controller); brokers reach it through controller.quorum.voters")
+            }
         }
         await termination.wait()
+        ready.cancel()
         logger.info("shutting down")
         await broker.shutdown()
+        if termination.failed { throw ExitCode(1) }
     }
 }
 

@@ -12,6 +12,7 @@ import Glibc
 final class TerminationSignals: @unchecked Sendable {
     private let lock = PthreadMutex()
     private var fired = false
+    private var failure = false
     private var waiter: CheckedContinuation<Void, Never>?
     private var sources: [DispatchSourceSignal] = []
 
@@ -44,6 +45,21 @@ final class TerminationSignals: @unchecked Sendable {
             waiter = continuation
             lock.unlock()
         }
+    }
+
+    /// Whether `fail()` ended the wait (the process then exits 1 after its shutdown).
+    var failed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
+    }
+
+    /// Ends the wait as a signal would, for a node that cannot go on (its listeners could not be bound).
+    func fail() {
+        lock.lock()
+        failure = true
+        lock.unlock()
+        fire()
     }
 
     /// The first signal wakes the waiter; later ones (a second ^C) are absorbed while shutdown runs.

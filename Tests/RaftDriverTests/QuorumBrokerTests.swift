@@ -39,6 +39,8 @@ enum QuorumBrokerTests {
     }
 
     static func createTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
+        // A broker of a quorum binds its client listener once registered and caught up.
+        try await broker.waitUntilServing()
         let port = try #require(broker.boundPorts["PLAINTEXT"])
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = CreateTopicsRequest()

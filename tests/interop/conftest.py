@@ -71,6 +71,13 @@ class BrokerProcess:
         return cmd
 
     def start(self, timeout=10.0):
+        """Starts the process and waits until its client port accepts (see `launch` and `wait_ready`)."""
+        return self.launch().wait_ready(timeout)
+
+    def launch(self):
+        """Starts the process without waiting. A broker of a multi-node quorum opens its client port only once
+        it has registered with the active controller and caught up (as Kafka's brokers do), so a cluster's nodes
+        are launched together and then waited for: `start_all`."""
         assert self.proc is None, "already running"
         binary = tributary_bin()
         if not os.access(binary, os.X_OK):
@@ -81,6 +88,11 @@ class BrokerProcess:
         log = open(log_path, "wb")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=os.path.dirname(self.log_dir))
         log.close()
+        self.launched_at = time.monotonic()
+        return self
+
+    def wait_ready(self, timeout=10.0):
+        """Waits until the launched process accepts connections on its port; kills it and raises otherwise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -153,6 +165,18 @@ class BrokerProcess:
                 out.append(line)
         return out
 
+
+
+def start_all(nodes, timeout=30.0):
+    """Launches every node, then waits for each: the nodes of a quorum need each other before their brokers
+    serve."""
+    nodes = list(nodes)
+    for n in nodes:
+        if n.proc is None:
+            n.launch()
+    for n in nodes:
+        n.wait_ready(timeout)
+    return nodes
 
 def _cleanup(request, base, broker):
     """Removes a broker's temp dir, or keeps it (and says where) when a test failed, for its log."""

@@ -20,7 +20,7 @@ import time
 import pytest
 
 import kafka_wire as kw
-from conftest import BrokerProcess
+from conftest import BrokerProcess, start_all
 from test_raft_nodes import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed (apt: kcat)")
@@ -134,8 +134,7 @@ def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
                        "broker.heartbeat.interval.ms=500"]
     stopped = None
     try:
-        for n in nodes.values():
-            n.start(timeout=30)
+        start_all(nodes.values(), timeout=30)
         all_ids = set(nodes)
 
         # Every node lists the three brokers and names one of them as the controller.
@@ -214,5 +213,50 @@ def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
     finally:
         if stopped is not None and stopped.proc is not None:
             stopped.proc.send_signal(signal.SIGCONT)
+        for n in nodes.values():
+            n.kill()
+
+
+def refuses(host, port):
+    """True when nothing accepts on host:port."""
+    import socket
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return False
+    except OSError:
+        return True
+
+
+def test_client_port_opens_only_once_registered_and_caught_up(tmp_path, monkeypatch):
+    """As Kafka's brokers: the client listener of a quorum's broker opens after the node registered and caught up
+    with the metadata log, so no client reads a cache replayed from the node's own disk (or an empty one). One node
+    of three alone has no quorum: its controller listener answers, its client port stays closed."""
+    monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
+    nodes = {i: BrokerProcess(str(tmp_path / f"node-{i}" / "data"), name=f"node-{i}") for i in (1, 2, 3)}
+    for i in nodes:
+        (tmp_path / f"node-{i}").mkdir()
+    voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in nodes.items())
+    for i, n in nodes.items():
+        n.overrides = ["process.roles=broker,controller", f"node.id={i}", "controller.listener.names=CONTROLLER",
+                       f"controller.quorum.voters={voters}", f"broker.session.timeout.ms={SESSION_MS}",
+                       "broker.heartbeat.interval.ms=500"]
+    try:
+        lone = nodes[1].launch()
+        assert wait_for("node 1's controller listener", lambda: not refuses("localhost", lone.controller_port), 30), \
+            lone.log_text()[-3000:]
+        # Two seconds of polling: without a second voter there is no leader, so no registration can happen.
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            assert lone.proc.poll() is None, lone.log_text()[-3000:]
+            assert refuses("localhost", lone.port), "the client port opened before the broker registered"
+            time.sleep(0.1)
+        start_all(nodes.values(), timeout=30)
+        # The first answer of every node already comes from a registered broker: it lists itself.
+        for i, n in nodes.items():
+            assert i in brokers_of(kcat_metadata(n.bootstrap)), (i, n.log_text()[-3000:])
+        assert "client listeners open once this broker is registered" in lone.log_text()
+        for n in nodes.values():
+            n.stop_cleanly()
+    finally:
         for n in nodes.values():
             n.kill()

@@ -30,7 +30,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 import kafka_wire as kw  # noqa: E402
-from conftest import BrokerProcess  # noqa: E402
+from conftest import BrokerProcess, start_all  # noqa: E402
 from test_raft_nodes import wait_for  # noqa: E402
 from test_split_roles import RoleProcess  # noqa: E402
 
@@ -81,7 +81,7 @@ class Cluster:
     def start(self):
         for n in self.processes():
             os.makedirs(os.path.dirname(n.log_dir), exist_ok=True)
-            n.start(timeout=30)
+        start_all(self.processes(), timeout=30)
         wait_for("three brokers registered", lambda: set((self.view() or [()])[0]) == set(self.brokers), 60)
 
     def live(self):

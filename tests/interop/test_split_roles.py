@@ -19,7 +19,7 @@ import time
 import pytest
 
 import kafka_wire as kw
-from conftest import BrokerProcess
+from conftest import BrokerProcess, start_all
 from test_quorum_nodes import brokers_of, controller_of, create_topic, kcat_metadata, produce_and_consume
 from test_raft_nodes import wait_for
 
@@ -102,8 +102,7 @@ def test_dedicated_controllers_and_broker_only_nodes(tmp_path, monkeypatch):
                        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT", *common]
     try:
         t0 = time.monotonic()
-        for n in every.values():
-            n.start(timeout=30)
+        start_all(every.values(), timeout=30)
         ids = set(brokers)
         assert wait_for("brokers 4, 5, 6 in every broker's kcat -L",
                         lambda: all(brokers_of(kcat_metadata(b.bootstrap)) == ids for b in brokers.values()), 60), \

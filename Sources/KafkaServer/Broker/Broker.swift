@@ -15,10 +15,13 @@ import Glibc
 ///
 /// Start-up: format the log directories on first start (meta.properties; the metadata log's bootstrap records),
 /// replay the metadata log, register this node and heartbeat it unfenced, open the partition logs it leads, then
-/// bind the listeners. Every controller command goes through the `ControllerChannel`.
+/// bind the listeners (in a multi-node quorum, after the registration: see `ClientListeners`). Every controller
+/// command goes through the `ControllerChannel`.
 public final class Broker: Sendable {
     public let context: BrokerContext
-    public let listeners: [KafkaListener]
+    let listeners: ClientListeners
+    /// Done when the client listeners are bound (at once on a single node; after the registration in a quorum).
+    let serving: Task<Void, any Error>
     let group: MultiThreadedEventLoopGroup
     let logs: LogManager
     let maintenance: Task<Void, Never>
@@ -30,9 +33,10 @@ public final class Broker: Sendable {
     let replication: Task<Void, Never>
 
     /// The ports actually bound, by listener name.
-    public var boundPorts: [String: Int] {
-        Dictionary(listeners.map { ($0.name, $0.port) }, uniquingKeysWith: { a, _ in a })
-    }
+    public var boundPorts: [String: Int] { listeners.ports }
+
+    /// Returns once the client listeners are bound; throws when binding failed or the node stopped first.
+    public func waitUntilServing() async throws { try await serving.value }
 
     /// Wall-clock milliseconds, Kafka's timestamps.
     public static let wallClock: @Sendable () -> Int64 = {
@@ -41,7 +45,8 @@ public final class Broker: Sendable {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
-    private init(context: BrokerContext, listeners: [KafkaListener], group: MultiThreadedEventLoopGroup,
+    private init(context: BrokerContext, listeners: ClientListeners, serving: Task<Void, any Error>,
+                 group: MultiThreadedEventLoopGroup,
                  logs: LogManager, maintenance: Task<Void, Never>, heartbeats: Task<Void, Never>,
                  directoryLocks: DirectoryLocks, cleaner: LogCleanerService?, fetchers: ReplicaFetchers,
                  replication: Task<Void, Never>) {
@@ -49,6 +54,7 @@ public final class Broker: Sendable {
         self.replication = replication
         self.context = context
         self.listeners = listeners
+        self.serving = serving
         self.group = group
         self.logs = logs
         self.maintenance = maintenance
@@ -154,27 +160,41 @@ public final class Broker: Sendable {
         let router = BrokerHandlers.router(context)
         // Transactions a crash left between PREPARE and COMPLETE are finished now, not on the next client request.
         await context.transactions.loadExisting(context)
-        var bound: [KafkaListener] = []
         let badConnections = BadConnectionLog(logger: logger, clock: clock)
         let controllerNames = Set(config.controllerListenerNames)
+        var clientEndpoints: [ClientListeners.Endpoint] = []
         for endpoint in config.listeners where !controllerNames.contains(endpoint.name) {
             guard endpoint.securityProtocol == .plaintext else {
                 logger.warning("listener \(endpoint.name) uses \(endpoint.securityProtocol.rawValue), not supported yet; not bound")
                 continue
             }
-            let host = endpoint.host ?? "0.0.0.0"
-            let listener = try await KafkaListener.bind(
-                name: endpoint.name, host: host, port: endpoint.port, group: group, router: router,
-                maxRequestSize: Int(config.network.socketRequestMaxBytes), logger: logger, badConnections: badConnections)
-            logger.info("listening on \(endpoint.name)://\(host):\(listener.port)\(endpoint.name == endpoint.securityProtocol.rawValue ? "" : " (\(endpoint.securityProtocol.rawValue))")")
-            bound.append(listener)
+            clientEndpoints.append(.init(name: endpoint.name, host: endpoint.host ?? "0.0.0.0", port: endpoint.port,
+                                   protocolName: endpoint.securityProtocol.rawValue))
         }
+        let listeners = ClientListeners(
+            endpoints: clientEndpoints, group: group, router: router, maxRequestSize: Int(config.network.socketRequestMaxBytes),
+            logger: logger, badConnections: badConnections)
         let isBroker = config.isBroker
+        let serving: Task<Void, any Error>
+        if quorum && isBroker {
+            // The registration waits for an active controller (the forwarding channel finds it), then for the
+            // unfencing, which needs this node caught up with the metadata log; only then do clients get in.
+            logger.info("client listeners open once this broker is registered and caught up with the metadata log")
+            serving = Task.detached {
+                await lifecycle.registerRetrying(spec)
+                try Task.checkCancellation()
+                try await listeners.bindAll()
+            }
+        } else {
+            try await listeners.bindAll()
+            serving = Task { () async throws -> Void in }
+        }
         let heartbeats = Task.detached {
             // A controller-only node has no broker to register (its brokers are other processes).
             guard isBroker else { return }
-            // In a quorum the registration waits for an active controller (the forwarding channel finds it).
-            if quorum { await lifecycle.registerRetrying(spec) }
+            if quorum {
+                guard (try? await serving.value) != nil else { return }
+            }
             await lifecycle.run()
         }
         let maintenance = Task.detached {
@@ -201,7 +221,7 @@ public final class Broker: Sendable {
         let driver = ReplicationDriver(nodeId: nodeId, replicas: replicas, controller: channel, cache: metadata.cache,
                                        clock: clock, logger: logger)
         let replication = Task.detached { await driver.run() }
-        return Broker(context: context, listeners: bound, group: group, logs: logs, maintenance: maintenance,
+        return Broker(context: context, listeners: listeners, serving: serving, group: group, logs: logs, maintenance: maintenance,
                       heartbeats: heartbeats, directoryLocks: directoryLocks, cleaner: cleaner, fetchers: fetchers,
                       replication: replication)
     }
@@ -209,7 +229,8 @@ public final class Broker: Sendable {
     /// Stops accepting, closes connections, flushes and checkpoints, and writes the clean-shutdown marker so the
     /// next start skips recovery.
     public func shutdown() async {
-        for l in listeners { await l.close() }
+        serving.cancel()
+        await listeners.close()
         maintenance.cancel()
         heartbeats.cancel()
         replication.cancel()
