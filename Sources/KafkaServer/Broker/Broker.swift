@@ -146,7 +146,7 @@ public final class Broker: Sendable {
             deadlineMs: Int64(config.values.int("request.timeout.ms")), logger: logger) : nil
         let channel: any ControllerChannel = forwarding ?? metadata
         let lifecycle = BrokerLifecycle(
-            controller: channel, cache: metadata.cache, nodeId: nodeId,
+            controller: channel, cache: metadata.cache, nodeId: nodeId, epoch: replicas.brokerEpoch,
             intervalMs: Int64(config.values.int("broker.heartbeat.interval.ms")), logger: logger)
         if !quorum {
             try await lifecycle.register(spec)
@@ -241,7 +241,7 @@ public final class Broker: Sendable {
             // its leaders before the node goes, so that none is handed to it while its session runs out. Bounded:
             // a cluster without an active controller cannot answer, and the shutdown goes on without it.
             _ = try? await forwarding.submit(.brokerHeartbeat(BrokerHeartbeatSpec(
-                brokerId: context.nodeId, brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? -1,
+                brokerId: context.nodeId, brokerEpoch: context.replicas.brokerEpoch.current,
                 currentMetadataOffset: context.metadata.cache.offset, wantShutDown: true)), deadlineMs: 3000)
         }
         (context.controller as? ForwardingControllerChannel)?.close()
@@ -254,7 +254,7 @@ public final class Broker: Sendable {
         try? await group.shutdownGracefully()
         do {
             if !quorum { try await context.metadata.close() }
-            try logs.close(brokerEpoch: context.image.brokers[context.nodeId]?.epoch ?? 0, now: context.clock())
+            try logs.close(brokerEpoch: max(context.replicas.brokerEpoch.current, 0), now: context.clock())
         } catch {
             context.logger.error("shutdown: \(error)")
         }

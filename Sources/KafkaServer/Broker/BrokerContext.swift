@@ -98,7 +98,7 @@ final class ProducerIdSource: Sendable {
             return b.next
         }) { return id }
         let nodeId = context.nodeId
-        let epoch = context.image.brokers[nodeId]?.epoch ?? -1
+        let epoch = context.replicas.brokerEpoch.current
         let allocated = try await context.controller.allocateProducerIds(brokerId: nodeId, brokerEpoch: epoch)
         guard allocated.error.isSuccess else { throw allocated.error }
         return block.withLock { b in

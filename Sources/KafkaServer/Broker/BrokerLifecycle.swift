@@ -12,14 +12,16 @@ final class BrokerLifecycle: Sendable {
     let nodeId: Int32
     let intervalMs: Int64
     let logger: Logger
-    private let epoch = Mutex<Int64>(-1)
+    private let epoch: OwnBrokerEpoch
     private let inFlight = Mutex(0)
     /// Heartbeats waiting on a busy controller beyond this are skipped: with the default 2 s interval, eight cover
     /// more than the 9 s session, so a controller stalled that long still finds a recent one in its queue.
     static let maxInFlight = 8
 
-    init(controller: any ControllerChannel, cache: MetadataCache, nodeId: Int32, intervalMs: Int64, logger: Logger) {
+    init(controller: any ControllerChannel, cache: MetadataCache, nodeId: Int32, epoch: OwnBrokerEpoch, intervalMs: Int64,
+         logger: Logger) {
         self.controller = controller
+        self.epoch = epoch
         self.cache = cache
         self.nodeId = nodeId
         self.intervalMs = intervalMs
@@ -27,7 +29,7 @@ final class BrokerLifecycle: Sendable {
     }
 
     /// This broker's epoch once registered, else -1.
-    var brokerEpoch: Int64 { epoch.withLock { $0 } }
+    var brokerEpoch: Int64 { epoch.current }
 
     /// Registers (fenced, as Kafka does) and heartbeats until the controller unfences this broker, at most
     /// `attempts` times: the in-process image is caught up as soon as the registration commits, so the first
@@ -35,7 +37,7 @@ final class BrokerLifecycle: Sendable {
     func register(_ spec: BrokerRegistrationSpec, attempts: Int = 50) async throws {
         let registration = try await controller.registerBroker(spec, fenced: true)
         guard registration.error.isSuccess else { throw registration.error }
-        epoch.withLock { $0 = registration.brokerEpoch }
+        epoch.set(registration.brokerEpoch)
         for _ in 0..<attempts {
             let reply = try await heartbeat()
             guard reply.error.isSuccess else { throw reply.error }

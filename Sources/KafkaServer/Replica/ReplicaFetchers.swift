@@ -125,7 +125,7 @@ final class ReplicaFetchers: Sendable {
                 await backOff()
                 continue
             }
-            let request = fetchRequest(positions, brokerEpoch: snapshot.brokers[nodeId]?.epoch ?? -1)
+            let request = fetchRequest(positions, brokerEpoch: replicas.brokerEpoch.current)
             let response: FetchResponse
             inFlight.withLock { $0.connections[leader] = link }
             defer { inFlight.withLock { $0.connections[leader] = nil } }

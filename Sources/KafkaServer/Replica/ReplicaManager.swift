@@ -15,6 +15,8 @@ public final class ReplicaManager: Sendable {
     public let notifier = AppendNotifier()
     /// Which partitions this node leads or follows (set by the metadata log).
     let roles = PartitionReplicas()
+    /// This process's own broker epoch (`OwnBrokerEpoch`), for what it sends as a replica or a leader.
+    let brokerEpoch = OwnBrokerEpoch()
     let clock: @Sendable () -> Int64
     let logger: Logger
 

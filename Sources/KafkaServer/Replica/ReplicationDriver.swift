@@ -47,7 +47,8 @@ struct ReplicationDriver: Sendable {
     }
 
     private func send(_ queued: [(partition: TopicPartition, topicId: KafkaUUID, proposal: AlterPartitionProposal)]) async {
-        let epoch = cache.image.brokers[nodeId]?.epoch ?? -1
+        // This process's epoch, not the image's: see OwnBrokerEpoch.
+        let epoch = replicas.brokerEpoch.current
         var byTopic: [KafkaUUID: [AlterPartitionSpec.Partition]] = [:]
         for q in queued {
             byTopic[q.topicId, default: []].append(AlterPartitionSpec.Partition(
