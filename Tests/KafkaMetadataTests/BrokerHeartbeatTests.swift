@@ -108,3 +108,47 @@ import Testing
         }
     }
 }
+
+/// A broker that restarts (a new incarnation) after its session ran out but before a tick fenced it.
+@Suite struct BrokerRestartTests {
+    static func restarted(_ id: Int32) -> BrokerRegistrationSpec {
+        var spec = BrokerHeartbeatTests.spec(id)
+        spec.incarnationId = KafkaUUID(mostSignificantBits: 77, leastSignificantBits: UInt64(id))
+        return spec
+    }
+
+    @Test func aNewIncarnationFencesTheUnfencedPreviousOneBeforeItRegisters() throws {
+        var controller = try QuorumController.cluster(brokers: [1, 2, 3])
+        var rng = SeededRandom(seed: 5)
+        try controller.commit(controller.createTopics([
+            CreateTopicSpec(name: "t", assignments: [.init(partitionIndex: 0, brokerIds: [1, 2, 3])]),
+        ], validateOnly: false, using: &rng))
+        let before = try #require(controller.image.topic(named: "t")?.partitions[0])
+        #expect(before.leader == 1 && before.isr == [1, 2, 3])
+        // No heartbeat from broker 1 for longer than the session: a new incarnation registers before any tick.
+        let r = controller.execute(.registerBroker(Self.restarted(1)), context: CommandContext(now: 60_000, nextOffset: 500), using: &rng)
+        guard case .brokerRegistration(let reply) = r.response else { Issue.record("\(r.response)"); return }
+        #expect(reply.error.isSuccess && reply.brokerEpoch == 500)
+        try controller.commit(r)
+        let after = try #require(controller.image.topic(named: "t")?.partitions[0])
+        #expect(after.leader != 1 && after.leader != -1, "the previous incarnation kept its leadership")
+        #expect(after.leaderEpoch > before.leaderEpoch)
+        #expect(!after.isr.contains(1) && after.isr.count == 2)
+        #expect(controller.image.brokers[1]?.fenced == true && controller.image.brokers[1]?.epoch == 500)
+    }
+
+    @Test func aNewIncarnationOfAFencedBrokerChangesNoPartition() throws {
+        var controller = try QuorumController.cluster(brokers: [1, 2])
+        var rng = SeededRandom(seed: 6)
+        try controller.commit(controller.createTopics([
+            CreateTopicSpec(name: "t", assignments: [.init(partitionIndex: 0, brokerIds: [1, 2])]),
+        ], validateOnly: false, using: &rng))
+        let epoch = try #require(controller.image.brokers[1]?.epoch)
+        try controller.commit(controller.fenceBroker(1, brokerEpoch: epoch))
+        let fenced = try #require(controller.image.topic(named: "t")?.partitions[0])
+        let r = controller.execute(.registerBroker(Self.restarted(1)), context: CommandContext(now: 60_000, nextOffset: 600), using: &rng)
+        #expect(r.records.count == 1, "only the registration: \(r.records)")
+        try controller.commit(r)
+        #expect(controller.image.topic(named: "t")?.partitions[0] == fenced)
+    }
+}

@@ -76,11 +76,13 @@ extension QuorumController {
                 sessions.hasValidSession(spec.brokerId, brokerEpoch: $0.epoch, now: context.now)
             } ?? false
             let r = registerBroker(spec, brokerEpoch: context.nextOffset, fenced: fenced, previousSessionAlive: alive)
-            if r.response.error.isSuccess {
-                // The new epoch's session starts with its registration (Kafka touches the broker on register).
-                sessions.touch(spec.brokerId, brokerEpoch: context.nextOffset, now: context.now)
+            guard r.response.error.isSuccess else {
+                return ControllerResult(records: r.records, response: .brokerRegistration(r.response))
             }
-            return ControllerResult(records: r.records, response: .brokerRegistration(r.response))
+            // The new epoch's session starts with its registration (Kafka touches the broker on register).
+            sessions.touch(spec.brokerId, brokerEpoch: context.nextOffset, now: context.now)
+            return ControllerResult(records: fencingPreviousIncarnation(of: spec) + r.records,
+                                    response: .brokerRegistration(r.response))
         case .brokerHeartbeat(let hb):
             let r = brokerHeartbeat(hb, now: context.now)
             return ControllerResult(records: r.records, response: .brokerHeartbeat(r.response))
