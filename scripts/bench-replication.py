@@ -28,18 +28,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
+import test_raft_nodes  # noqa: E402
 import test_replication as tr  # noqa: E402  (the replication test's cluster, producer and checks)
-
-
-def quiet_wait(what, condition, seconds=60):
-    """test_raft_nodes.wait_for without its progress line (the helpers raise AssertionError the same way)."""
-    start = time.monotonic()
-    while time.monotonic() - start < seconds:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not within {seconds} s")
 
 
 def pct(values, p):
@@ -77,7 +67,7 @@ def main():
         raise SystemExit(f"bench-replication: no binary at {binary} (swift build -c release, --bin or TRIBUTARY_BIN)")
     os.environ["TRIBUTARY_BIN"] = binary
     os.environ["CLUSTER_ID"] = tr.CLUSTER_ID
-    tr.wait_for = quiet_wait
+    test_raft_nodes.PROGRESS = False
     work = tempfile.mkdtemp(prefix="bench-replication-")
     cluster = tr.Cluster(work, layout="combined", session_ms=a.session_ms, lag_ms=a.lag_ms)
     print(f"bench-replication: three combined nodes from {binary}, data in {work}; broker.session.timeout.ms "

@@ -17,4 +17,4 @@ rm -f "$log"
 export PYTHONDONTWRITEBYTECODE=1
 export TRIBUTARY_BIN="$PWD/$scratch/debug/tributary"
 echo "== interop tests (TRIBUTARY_BIN=$TRIBUTARY_BIN)"
-exec timeout 600 python3 -m pytest -q -rs -p no:cacheprovider tests/interop "$@"
+exec timeout 1200 python3 -m pytest -q -rs -p no:cacheprovider tests/interop "$@"

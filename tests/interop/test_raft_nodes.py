@@ -71,12 +71,18 @@ class RaftNodeProcess:
         return [line for t, line in self.snapshot() if line.startswith("ACK ") and t >= since]
 
 
+# The scripts that reuse the tests' helpers (scripts/bench-replication.py, scripts/fault-rounds.py) turn the
+# progress lines off.
+PROGRESS = True
+
+
 def wait_for(what, condition, seconds=60):
     start = time.monotonic()
     while time.monotonic() - start < seconds:
         result = condition()
         if result:
-            print(f"[raft-nodes] {what}: {time.monotonic() - start:.3f} s")
+            if PROGRESS:
+                print(f"[raft-nodes] {what}: {time.monotonic() - start:.3f} s")
             return result
         time.sleep(0.05)
     raise AssertionError(f"{what}: not within {seconds} s")

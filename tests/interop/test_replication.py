@@ -30,6 +30,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 import kafka_wire as kw  # noqa: E402
+from fault_workload import ClientThread  # noqa: E402
 from conftest import BrokerProcess, start_all  # noqa: E402
 from test_raft_nodes import wait_for  # noqa: E402
 from test_split_roles import RoleProcess  # noqa: E402
@@ -54,6 +55,7 @@ class Cluster:
         common = ["controller.listener.names=CONTROLLER", f"broker.session.timeout.ms={session_ms}",
                   "broker.heartbeat.interval.ms=500", f"replica.lag.time.max.ms={lag_ms}"]
         self.controllers = {}
+        self.session_ms = session_ms
         if layout == "combined":
             self.brokers = {i: BrokerProcess(os.path.join(root, f"node-{i}", "data"), name=f"node-{i}") for i in (1, 2, 3)}
             voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in self.brokers.items())
@@ -374,7 +376,7 @@ def check_log(log, highs, acked, size=32):
     return problems
 
 
-class Watcher:
+class Watcher(ClientThread):
     """A consumer on its own thread reading every partition of `topic` from the beginning until stopped: `seen`
     [(partition, offset, key, value)] in the order received."""
 
@@ -384,12 +386,7 @@ class Watcher:
         self.topic, self.partitions = topic, partitions
         self.seen = []
         self.errors = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
+        super().__init__()
 
     def _run(self):
         c = Consumer(self.conf)
