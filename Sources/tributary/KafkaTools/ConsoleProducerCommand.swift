@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import KafkaClient
+import NIOCore
+
+/// `tributary kafka-console-producer`: Kafka's `kafka-console-producer.sh`, one record per stdin line.
+struct ConsoleProducerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-console-producer",
+        abstract: "Read lines from standard input and produce them to a topic (kafka-console-producer.sh).",
+        helpNames: []
+    )
+
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+
+    func run() async throws {
+        let inv: ConsoleProducerInvocation
+        do {
+            inv = try ConsoleProducerInvocation.parse(arguments)
+        } catch {
+            try exitForStop(error, usage: toolUsage("", ConsoleProducerInvocation.options))
+        }
+        var config: ProducerConfig
+        do {
+            config = ProducerConfig(client: try KafkaClientConfig(bootstrap: inv.bootstrapServer, clientId: "console-producer"))
+            for key in try config.apply(inv.producerProperties) {
+                warn("WARN The configuration '\(key)' was supplied but isn't a known config.")
+            }
+        } catch {
+            warn("\(error)")
+            throw ExitCode(1)
+        }
+        let reader = ConsoleLineReader(properties: inv.properties)
+        let producer = KafkaProducer(config: config)
+        // Kafka prompts with '>' only when both ends are a terminal (System.console() != null).
+        let prompt = isatty(0) == 1 && isatty(1) == 1
+        var failed = false
+        var lineNumber = 0
+        var pending: [Task<Void, Never>] = []
+        if prompt { promptOut() }
+        for await line in StdinLines.stream() {
+            lineNumber += 1
+            let parsed: (key: String?, value: String?)
+            do {
+                parsed = try reader.record(line, lineNumber: lineNumber)
+            } catch {
+                warn("org.apache.kafka.common.KafkaException: \(error)")
+                failed = true
+                break
+            }
+            let record = ProducerRecord(topic: inv.topic, key: parsed.key.map { ByteBuffer(string: $0) },
+                                        value: parsed.value.map { ByteBuffer(string: $0) })
+            do {
+                let delivery = try await producer.send(record)
+                let valueBytes = record.value?.readableBytes ?? -1
+                pending.append(Task {
+                    do { _ = try await delivery.metadata } catch {
+                        warn("Error when sending message to topic \(inv.topic) with key: \(parsed.key.map { "\($0.utf8.count) bytes" } ?? "null"), value: \(valueBytes) bytes with error: \(error)")
+                    }
+                })
+            } catch {
+                warn("Error when sending message to topic \(inv.topic): \(error)")
+                failed = true
+                break
+            }
+            if prompt { promptOut() }
+        }
+        await producer.close()
+        for t in pending { await t.value }
+        if failed { throw ExitCode(1) }
+    }
+
+    private func promptOut() {
+        _ = ">".withCString { write(1, $0, 1) }
+    }
+}
+
+/// Ends a tool run for a `Stop`: help on stderr with status 0, usage errors on stderr with status 1.
+func exitForStop(_ stop: TopicsInvocation.Stop, usage: String) throws -> Never {
+    switch stop {
+    case .help(let text):
+        warn(text + "\n" + usage)
+        throw ExitCode(0)
+    case .usage(let text):
+        warn(text + "\n" + usage)
+    case .invalid(let text):
+        warn(text)
+    }
+    throw ExitCode(1)
+}
