@@ -33,3 +33,25 @@ import Testing
         #expect(s.partition(for: "t", partitionCount: 3, available: [0, 1, 2]) { _ in draws.removeFirst() } == 0)
     }
 }
+
+@Suite struct IdempotenceRulesTests {
+    @Test func sequencesWrapAsKafkas() {
+        #expect(KafkaProducer.sequence(0, plus: 5) == 5)
+        #expect(KafkaProducer.sequence(Int32.max - 2, plus: 2) == Int32.max)
+        #expect(KafkaProducer.sequence(Int32.max - 2, plus: 3) == 0)
+        #expect(KafkaProducer.sequence(Int32.max, plus: 10) == 9)
+    }
+
+    @Test func idempotentByDefaultOnlyWithAcksAll() throws {
+        var c = ProducerConfig(client: try KafkaClientConfig(bootstrap: "h:1"))
+        #expect(c.idempotent)
+        c.acks = .leader
+        #expect(!c.idempotent)
+        try c.validate()
+        c.enableIdempotence = true
+        #expect(throws: KafkaClientError.self) { try c.validate() }
+        c.acks = .all
+        c.enableIdempotence = false
+        #expect(!c.idempotent)
+    }
+}

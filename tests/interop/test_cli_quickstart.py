@@ -57,6 +57,15 @@ def test_quickstart_verbatim(quickstart_broker):
     assert consumed.stdout.decode().splitlines() == events
     assert "Processed a total of 2 messages" in consumed.stderr.decode()
 
+    # The console producer is idempotent by default (acks=-1): its batch carries a producer id and sequence 0.
+    segment = os.path.join(quickstart_broker.log_dir, "quickstart-events-0", "00000000000000000000.log")
+    dump = subprocess.run([tributary_bin(), "dump-log", "--files", segment], capture_output=True, timeout=30)
+    batches = [l for l in dump.stdout.decode().splitlines() if l.startswith("baseOffset:")]
+    assert len(batches) == 1, dump.stdout.decode()
+    fields = dict(zip(batches[0].split()[0::2], batches[0].split()[1::2]))
+    assert fields["baseSequence:"] == "0" and fields["count:"] == "2", batches[0]
+    assert int(fields["producerId:"]) >= 0 and int(fields["producerEpoch:"]) >= 0, batches[0]
+
     missing = tool("kafka-topics.sh", "--describe", "--topic", "no-such-topic", "--bootstrap-server", bs, check=False)
     assert missing.returncode == 1
     assert missing.stderr.decode().strip() == "Topic 'no-such-topic' does not exist as expected"
@@ -130,3 +139,14 @@ def test_keys_land_where_murmur2_random_puts_them(bootstrap, topic_name, codec):
         part, key, value = line.split("\t")
         printed[key] = (int(part[len("Partition:"):]), value)
     assert printed == landed
+
+
+@pytest.mark.parametrize("acks", ["0", "1", "all"])
+def test_console_producer_acks(bootstrap, topic_name, acks):
+    lines = [f"acks {acks} line {i}" for i in range(50)]
+    tool("kafka-console-producer.sh", "--topic", topic_name, "--bootstrap-server", bootstrap,
+         "--producer-property", f"acks={acks}", "--producer-property", "linger.ms=5", "--producer-property", "batch.size=512",
+         input=("\n".join(lines) + "\n").encode())
+    out = tool("kafka-console-consumer.sh", "--topic", topic_name, "--from-beginning", "--bootstrap-server", bootstrap,
+               "--max-messages", str(len(lines)), "--property", "print.offset=true")
+    assert out.stdout.decode().splitlines() == [f"Offset:{i}\t{l}" for i, l in enumerate(lines)]

@@ -75,8 +75,14 @@ public actor KafkaCluster {
     func controllerLink() async throws -> BrokerLink {
         let m = try await metadata(topics: [])
         if m.controllerId >= 0, m.brokers[m.controllerId] != nil { return try link(to: m.controllerId) }
-        guard let any = m.brokers.keys.min() else { throw KafkaClientError.network("no broker in the metadata") }
-        return try link(to: any)
+        return try await anyLink()
+    }
+
+    /// A connection to any broker (the lowest id Metadata lists), for requests any broker answers.
+    func anyLink() async throws -> BrokerLink {
+        let m = try await metadata(topics: [])
+        guard let id = m.brokers.keys.min() else { throw KafkaClientError.network("no broker in the metadata") }
+        return try link(to: id)
     }
 
     /// Asks the known brokers, then the bootstrap addresses, in turn until one answers.

@@ -37,6 +37,8 @@ extension KafkaProducer {
                     throw KafkaClientError.network("broker \(leader) did not answer for \(tp)")
                 }
                 let code = KafkaError(rawValue: p.errorCode) ?? .unknownServerError
+                // A retried batch the broker already has (its answer to the first try was lost): written once.
+                if code == .duplicateSequenceNumber { return (-1, -1) }
                 guard code == .none else {
                     throw KafkaClientError.broker(code, message: p.errorMessage, broker: leader, context: "partition \(tp)")
                 }
@@ -49,6 +51,9 @@ extension KafkaProducer {
             }
         } catch {
             let e = error as? KafkaClientError ?? .network("\(error)")
+            if let code = e.kafkaError, Self.invalidatesProducerId(code), batch.producerId >= 0 {
+                resetProducerId(ifStill: batch.producerId)
+            }
             for (delivery, _) in batch.deliveries { delivery.complete(.failure(e)) }
         }
     }

@@ -20,8 +20,9 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
 /// backoff on retriable errors (a leader move refreshes metadata first) until `delivery.timeout.ms`. Batches of one
 /// partition are sent one at a time, so records of a partition keep their order across retries.
 ///
-/// Not idempotent: no producer id or sequence numbers are sent (`enable.idempotence` is not implemented), so a
-/// retry after a lost response can write a batch twice, as a Java producer with idempotence off can.
+/// Idempotent by default (`enable.idempotence` unset with acks=all, KIP-679): the producer asks InitProducerId for
+/// a producer id before its first batch and numbers each partition's batches, so a batch retried after a lost
+/// response is written once. With idempotence off (or acks 0/1) a retry can write a batch twice.
 public actor KafkaProducer {
     public nonisolated let config: ProducerConfig
     public nonisolated let cluster: KafkaCluster
@@ -30,6 +31,8 @@ public actor KafkaProducer {
         var tp: TopicPartition
         var records: ByteBuffer
         var deliveries: [(Delivery, Int64)]
+        /// The producer id the batch is numbered for (-1 when not idempotent).
+        var producerId: Int64
     }
 
     private struct OpenBatch {
@@ -45,9 +48,15 @@ public actor KafkaProducer {
     private var sticky = StickyPartitions()
     private var generation = 0
     private var closed = false
+    /// The idempotent producer's id and epoch (-1 until InitProducerId answered) and next sequence per partition.
+    var producerId: Int64 = -1
+    var producerEpoch: Int16 = -1
+    var sequences: [TopicPartition: Int32] = [:]
+    var producerIdTask: Task<(Int64, Int16), any Error>?
 
-    /// A producer with its own connections.
-    public init(config: ProducerConfig) {
+    /// A producer with its own connections; throws for settings Kafka refuses (`ProducerConfig.validate`).
+    public init(config: ProducerConfig) throws {
+        try config.validate()
         self.config = config
         cluster = KafkaCluster(config: config.client)
     }
@@ -57,6 +66,7 @@ public actor KafkaProducer {
     /// `max.block.ms`).
     public func send(_ record: ProducerRecord) async throws -> Delivery {
         if closed { throw KafkaClientError.closed }
+        if config.idempotent, producerId < 0 { try await ensureProducerId() }
         let partition = try await choosePartition(record)
         let tp = TopicPartition(topic: record.topic, partition: partition)
         let timestamp = record.timestamp ?? Int64(Date().timeIntervalSince1970 * 1000)
@@ -131,14 +141,22 @@ public actor KafkaProducer {
     private func seal(_ tp: TopicPartition) {
         guard let b = open.removeValue(forKey: tp) else { return }
         sticky.batchCompleted(topic: tp.topic, partition: tp.partition)
+        var builder = b.builder
+        if producerId >= 0 {
+            let sequence = sequences[tp, default: 0]
+            builder.producerId = producerId
+            builder.producerEpoch = producerEpoch
+            builder.baseSequence = sequence
+            sequences[tp] = Self.sequence(sequence, plus: builder.recordsCount)
+        }
         let records: ByteBuffer
         do {
-            records = try b.builder.build()
+            records = try builder.build()
         } catch {
             for (d, _) in b.deliveries { d.complete(.failure(.invalidConfig("batch for \(tp) cannot be built: \(error)"))) }
             return
         }
-        queues[tp, default: []].append(SealedBatch(tp: tp, records: records, deliveries: b.deliveries))
+        queues[tp, default: []].append(SealedBatch(tp: tp, records: records, deliveries: b.deliveries, producerId: builder.producerId))
         guard !draining.contains(tp) else { return }
         draining.insert(tp)
         Task { await self.drain(tp) }

@@ -36,12 +36,26 @@ public struct ProducerConfig: Sendable {
     public var deliveryTimeoutMs: Int64 = 120_000
     /// `allow.auto.create.topics` on the Metadata requests the producer sends (true).
     public var allowAutoCreateTopics = true
+    /// `enable.idempotence`: nil (unset) means on when `acks` is all, as Kafka 3.2+ (KIP-679) decides; true with
+    /// another `acks` is refused by `validate()`.
+    public var enableIdempotence: Bool?
+
+    /// Whether the producer is idempotent: a producer id from InitProducerId and a sequence number per partition
+    /// on every batch, so the broker drops a retried batch it already has (KIP-98).
+    public var idempotent: Bool { enableIdempotence ?? (acks == .all) }
+
+    /// Refuses settings Kafka refuses together.
+    public func validate() throws {
+        if enableIdempotence == true, acks != .all {
+            throw KafkaClientError.invalidConfig("Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.")
+        }
+    }
 
     public init(client: KafkaClientConfig) { self.client = client }
 
     /// Applies Java-client properties (`acks`, `linger.ms`, `batch.size`, `compression.type`,
-    /// `delivery.timeout.ms`, `request.timeout.ms`, `retry.backoff.ms`, `client.id`); unknown keys are returned
-    /// for the caller to warn about, as Kafka logs "supplied but isn't a known config".
+    /// `delivery.timeout.ms`, `enable.idempotence`, `request.timeout.ms`, `retry.backoff.ms`, `client.id`, ...);
+    /// unknown keys are returned for the caller to warn about, as Kafka logs "supplied but isn't a known config".
     public mutating func apply(_ properties: [String: String]) throws -> [String] {
         var unknown: [String] = []
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
@@ -62,6 +76,7 @@ public struct ProducerConfig: Sendable {
             case "client.id": client.clientId = value
             case "bootstrap.servers": client.bootstrapServers = try BrokerAddress.parseList(value)
             case "allow.auto.create.topics": allowAutoCreateTopics = value.lowercased() == "true"
+            case "enable.idempotence": enableIdempotence = value.lowercased() == "true"
             case "compression.type":
                 guard let c = CompressionCodec(kafkaName: value) else { throw KafkaClientError.invalidConfig("Invalid value \(value) for configuration compression.type") }
                 compression = c

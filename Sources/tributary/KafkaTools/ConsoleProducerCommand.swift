@@ -31,7 +31,13 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let reader = ConsoleLineReader(properties: inv.properties)
-        let producer = KafkaProducer(config: config)
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(config: config)
+        } catch {
+            warn("\(error)")
+            throw ExitCode(1)
+        }
         // Kafka prompts with '>' only when both ends are a terminal (System.console() != null).
         let prompt = isatty(0) == 1 && isatty(1) == 1
         var failed = false
