@@ -1,6 +1,7 @@
 """Kafka's quickstart, verbatim, through bin/kafka-*.sh (the tributary tools on KafkaClient), and KafkaClient's
 partitioner against confluent-kafka's murmur2_random: keys produced by either land on the same partition, and
-records produced by KafkaClient (every codec) are read by confluent-kafka and by the console consumer."""
+records produced by KafkaClient (every codec) are read by confluent-kafka and by the console consumer, and librdkafka's
+records by KafkaClient's consumer."""
 import os
 import subprocess
 
@@ -139,6 +140,15 @@ def test_keys_land_where_murmur2_random_puts_them(bootstrap, topic_name, codec):
         part, key, value = line.split("\t")
         printed[key] = (int(part[len("Partition:"):]), value)
     assert printed == landed
+
+    # The reverse: what librdkafka produced, read by KafkaClient's consumer, on the partitions librdkafka chose.
+    out = tool("kafka-console-consumer.sh", "--topic", f"{topic_name}-rdkafka", "--from-beginning", "--bootstrap-server",
+               bootstrap, "--max-messages", str(len(keys)), "--property", "print.key=true", "--property", "print.partition=true")
+    read_back = {}
+    for line in out.stdout.decode().splitlines():
+        part, key, value = line.split("\t")
+        read_back[key] = int(part[len("Partition:"):])
+    assert read_back == expected
 
 
 @pytest.mark.parametrize("acks", ["0", "1", "all"])
