@@ -61,7 +61,8 @@ public actor KafkaConsumer {
     /// after `fetch.max.wait.ms`).
     public func poll() async throws -> [ConsumerRecord] {
         try await resolveStarts()
-        let m = try await cluster.metadata(topics: Array(Set(order.map(\.topic))))
+        let topics = Array(Set(order.map(\.topic)))
+        let m = try await cluster.withRetries("metadata") { [cluster] in try await cluster.metadata(topics: topics) }
         var byLeader: [Int32: [(TopicPartition, Int64)]] = [:]
         for tp in order {
             guard let offset = positions[tp] else { continue }
@@ -94,13 +95,20 @@ public actor KafkaConsumer {
             return all
         }
         var out: [ConsumerRecord] = []
+        var failed = false
         for (broker, result) in responses.sorted(by: { $0.0 < $1.0 }) {
             switch result {
             case .failure:
-                await cluster.invalidateMetadata()
+                failed = true
             case .success(let r):
                 out += try await handle(r, from: broker)
             }
+        }
+        if failed {
+            // A leader that does not answer (killed, restarting): refresh metadata and wait the retry backoff
+            // rather than spin on a connection that fails at once.
+            await cluster.invalidateMetadata()
+            if out.isEmpty { try await Task.sleep(for: .milliseconds(config.client.retryBackoffMs)) }
         }
         return out
     }
