@@ -42,7 +42,9 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
         let prompt = isatty(0) == 1 && isatty(1) == 1
         var failed = false
         var lineNumber = 0
-        var pending: [Task<Void, Never>] = []
+        // Deliveries not yet checked. Awaited in chunks: that bounds memory on a long input, as the Java
+        // producer's buffer.memory does by blocking send.
+        var pending: [(Delivery, String)] = []
         if prompt { promptOut() }
         for await line in StdinLines.stream() {
             lineNumber += 1
@@ -58,12 +60,12 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
                                         value: parsed.value.map { ByteBuffer(string: $0) })
             do {
                 let delivery = try await producer.send(record)
-                let valueBytes = record.value?.readableBytes ?? -1
-                pending.append(Task {
-                    do { _ = try await delivery.metadata } catch {
-                        warn("Error when sending message to topic \(inv.topic) with key: \(parsed.key.map { "\($0.utf8.count) bytes" } ?? "null"), value: \(valueBytes) bytes with error: \(error)")
-                    }
-                })
+                let key = parsed.key.map { "\($0.utf8.count) bytes" } ?? "null"
+                pending.append((delivery, "Error when sending message to topic \(inv.topic) with key: \(key), value: \(record.value?.readableBytes ?? -1) bytes with error: "))
+                if pending.count >= 10_000 {
+                    await Self.report(pending)
+                    pending = []
+                }
             } catch {
                 warn("Error when sending message to topic \(inv.topic): \(error)")
                 failed = true
@@ -72,8 +74,15 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
             if prompt { promptOut() }
         }
         await producer.close()
-        for t in pending { await t.value }
+        await Self.report(pending)
         if failed { throw ExitCode(1) }
+    }
+
+    /// Waits for the deliveries and prints each failure as Kafka's ErrorLoggingCallback does.
+    private static func report(_ deliveries: [(Delivery, String)]) async {
+        for (delivery, message) in deliveries {
+            do { _ = try await delivery.metadata } catch { warn(message + "\(error)") }
+        }
     }
 
     private func promptOut() {
