@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaServerTests",
-            dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", "KafkaReplication", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["KafkaServer", "KafkaClient", "KafkaProtocol", "KafkaStorage", "KafkaReplication", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
