@@ -139,6 +139,13 @@ import Testing
         #expect(config.acks == .leader && config.lingerMs == 5 && config.client.requestTimeoutMs == 1500)
     }
 
+    @Test func bareCompressionCodecIsGzip() throws {
+        let bare = try ConsoleProducerInvocation.parse(["--compression-codec", "--topic", "t", "--bootstrap-server", "h:1"])
+        #expect(bare.producerProperties["compression.type"] == "gzip")
+        let named = try ConsoleProducerInvocation.parse(["--topic", "t", "--bootstrap-server", "h:1", "--compression-codec", "zstd"])
+        #expect(named.producerProperties["compression.type"] == "zstd")
+    }
+
     @Test func consoleConsumerStartOffsets() throws {
         #expect(try ConsoleConsumerInvocation.parse(["--topic", "t", "--bootstrap-server", "h:1"]).start == .latest)
         #expect(try ConsoleConsumerInvocation.parse(["--topic", "t", "--bootstrap-server", "h:1", "--from-beginning"]).start == .earliest)

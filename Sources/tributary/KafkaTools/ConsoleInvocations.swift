@@ -11,7 +11,7 @@ struct ConsoleProducerInvocation: Equatable, Sendable {
         ToolOption(name: "batch-size", takesValue: true, help: "Number of messages to send in a single batch if they are not being sent synchronously.", valueName: "Integer: size"),
         ToolOption(name: "bootstrap-server", takesValue: true, help: "REQUIRED unless --broker-list(deprecated) is specified. The server(s) to connect to.", valueName: "String: server to connect to"),
         ToolOption(name: "broker-list", takesValue: true, help: "DEPRECATED, use --bootstrap-server instead.", valueName: "String: broker-list"),
-        ToolOption(name: "compression-codec", takesValue: true, help: "The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'.", valueName: "String: compression-codec"),
+        ToolOption(name: "compression-codec", takesValue: true, help: "The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'. If specified without value, then it defaults to 'gzip'", valueName: "String: compression-codec", defaultWhenBare: "gzip"),
         ToolOption(name: "help", takesValue: false, help: "Print usage information."),
         ToolOption(name: "property", takesValue: true, help: "A mechanism to pass user-defined properties in the form key=value to the message reader (parse.key, key.separator, ignore.error, null.marker).", valueName: "String: prop"),
         ToolOption(name: "producer-property", takesValue: true, help: "A mechanism to pass user-defined properties in the form key=value to the producer.", valueName: "String: producer_prop"),

@@ -4,6 +4,8 @@ struct ToolOption: Sendable {
     var takesValue: Bool
     var help: String
     var valueName: String = ""
+    /// For an option whose value may be left out (joptsimple's `withOptionalArg`): the value it then has.
+    var defaultWhenBare: String?
 }
 
 /// A Kafka tool's command line, parsed the way joptsimple parses Kafka's: `--name value` or `--name=value`, an
@@ -31,6 +33,8 @@ struct ToolArguments: Sendable, Equatable {
             if option.takesValue {
                 if let inline {
                     values[option.name, default: []].append(inline)
+                } else if let bare = option.defaultWhenBare, i + 1 == args.count || args[i + 1].hasPrefix("-") {
+                    values[option.name, default: []].append(bare)
                 } else {
                     guard i + 1 < args.count else { throw Failure(description: "Option \(option.name) requires an argument") }
                     i += 1
