@@ -119,12 +119,30 @@ import Testing
     }
 
     @Test func lineReaderSplitsAtTheFirstSeparator() throws {
-        let r = ConsoleLineReader(properties: ["parse.key": "true", "key.separator": ":"])
-        #expect(try r.record("user-1:a:b", lineNumber: 1) == ("user-1", "a:b"))
-        #expect(throws: ConsoleLineReader.NoSeparator(lineNumber: 3, line: "nokey")) { try r.record("nokey", lineNumber: 3) }
-        #expect(try ConsoleLineReader().record("a\tb", lineNumber: 1) == (nil, "a\tb"))
-        let lenient = ConsoleLineReader(properties: ["parse.key": "true", "ignore.error": "true"])
-        #expect(try lenient.record("nokey", lineNumber: 1) == (nil, "nokey"))
+        let r = try ConsoleLineReader(properties: ["parse.key": "true", "key.separator": ":"])
+        #expect(try r.record("user-1:a:b", lineNumber: 1) == ConsoleLine(key: "user-1", value: "a:b"))
+        #expect(throws: ConsoleLineReader.Refused(description: "No key separator found on line number 3: 'nokey'")) {
+            try r.record("nokey", lineNumber: 3)
+        }
+        #expect(try ConsoleLineReader().record("a\tb", lineNumber: 1) == ConsoleLine(key: nil, value: "a\tb"))
+        let lenient = try ConsoleLineReader(properties: ["parse.key": "true", "ignore.error": "true"])
+        #expect(try lenient.record("nokey", lineNumber: 1) == ConsoleLine(key: nil, value: "nokey"))
+    }
+
+    @Test func lineReaderHeadersKeysAndNullMarker() throws {
+        let r = try ConsoleLineReader(properties: ["parse.headers": "true", "parse.key": "true", "null.marker": "<null>"])
+        #expect(try r.record("h1:v1,h2:<null>\tk\tthe value", lineNumber: 1)
+            == ConsoleLine(key: "k", value: "the value", headers: [.init(key: "h1", value: "v1"), .init(key: "h2", value: nil)]))
+        #expect(try r.record("<null>\t<null>\t<null>", lineNumber: 2) == ConsoleLine(key: nil, value: nil))
+        #expect(throws: ConsoleLineReader.Refused(description: "No header key separator found in pair 'bad' on line number 4")) {
+            try r.record("bad\tk\tv", lineNumber: 4)
+        }
+        #expect(throws: ConsoleLineReader.Refused(description: "No headers delimiter found on line number 5: 'plain'")) {
+            try r.record("plain", lineNumber: 5)
+        }
+        #expect(throws: ConsoleLineReader.Refused(description: "headers.delimiter and headers.separator may not be equal")) {
+            try ConsoleLineReader(properties: ["headers.separator": "\t"])
+        }
     }
 
     @Test func consoleProducerDefaultsAndOverrides() throws {

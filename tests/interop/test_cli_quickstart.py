@@ -160,3 +160,22 @@ def test_console_producer_acks(bootstrap, topic_name, acks):
     out = tool("kafka-console-consumer.sh", "--topic", topic_name, "--from-beginning", "--bootstrap-server", bootstrap,
                "--max-messages", str(len(lines)), "--property", "print.offset=true")
     assert out.stdout.decode().splitlines() == [f"Offset:{i}\t{l}" for i, l in enumerate(lines)]
+
+
+def test_console_headers_round_trip(bootstrap, topic_name):
+    from confluent_kafka import Consumer, TopicPartition
+
+    lines = ["origin:cli,trace:42\tk1\tfirst", "origin:cli\tk2\tsecond"]
+    tool("kafka-console-producer.sh", "--topic", topic_name, "--bootstrap-server", bootstrap,
+         "--property", "parse.headers=true", "--property", "parse.key=true", input=("\n".join(lines) + "\n").encode())
+    out = tool("kafka-console-consumer.sh", "--topic", topic_name, "--from-beginning", "--bootstrap-server", bootstrap,
+               "--max-messages", "2", "--property", "print.headers=true", "--property", "print.key=true")
+    assert out.stdout.decode().splitlines() == lines
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"g-{topic_name}", "enable.auto.commit": False})
+    c.assign([TopicPartition(topic_name, 0, 0)])
+    try:
+        msg = c.poll(10)
+        assert msg is not None and msg.error() is None
+        assert msg.headers() == [("origin", b"cli"), ("trace", b"42")] and msg.key() == b"k1" and msg.value() == b"first"
+    finally:
+        c.close()

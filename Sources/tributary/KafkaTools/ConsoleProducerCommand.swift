@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaClient
+import KafkaProtocol
 import NIOCore
 
 /// `tributary kafka-console-producer`: Kafka's `kafka-console-producer.sh`, one record per stdin line.
@@ -30,7 +31,13 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
             warn("\(error)")
             throw ExitCode(1)
         }
-        let reader = ConsoleLineReader(properties: inv.properties)
+        let reader: ConsoleLineReader
+        do {
+            reader = try ConsoleLineReader(properties: inv.properties)
+        } catch {
+            warn("org.apache.kafka.common.KafkaException: \(error)")
+            throw ExitCode(1)
+        }
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(config: config)
@@ -48,7 +55,7 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
         if prompt { promptOut() }
         for await line in StdinLines.stream() {
             lineNumber += 1
-            let parsed: (key: String?, value: String?)
+            let parsed: ConsoleLine
             do {
                 parsed = try reader.record(line, lineNumber: lineNumber)
             } catch {
@@ -57,7 +64,8 @@ struct ConsoleProducerCommand: AsyncParsableCommand {
                 break
             }
             let record = ProducerRecord(topic: inv.topic, key: parsed.key.map { ByteBuffer(string: $0) },
-                                        value: parsed.value.map { ByteBuffer(string: $0) })
+                                        value: parsed.value.map { ByteBuffer(string: $0) },
+                                        headers: parsed.headers.map { RecordHeader(key: $0.key, value: $0.value.map { ByteBuffer(string: $0) }) })
             do {
                 let delivery = try await producer.send(record)
                 let key = parsed.key.map { "\($0.utf8.count) bytes" } ?? "null"
