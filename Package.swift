@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tributary-fuzz", targets: ["tributary-fuzz"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "KafkaStorage", targets: ["KafkaStorage"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -57,10 +58,22 @@ let package = Package(
         .target(name: "KafkaReplicationSimulation", dependencies: ["KafkaReplication", "KafkaProtocol", "KafkaStorage", "KafkaRaft", "KafkaRaftSimulation"], swiftSettings: strict),
         // Pure: the group and transaction coordinators' state machines, replaying __consumer_offsets records.
         .target(name: "KafkaCoordinator", dependencies: ["KafkaProtocol", "KafkaMetadata", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // The Swift Kafka client (producer, consumer, admin): KafkaProtocol and NIO only, never a server target
+        // (docs/client.md). The broker's own outgoing connections use its KafkaClientConnection.
+        .target(
+            name: "KafkaClient",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "KafkaServer",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator", "KafkaRaft", "KafkaReplication",
+                "KafkaProtocol", "KafkaClient", "KafkaStorage", "KafkaMetadata", "KafkaCoordinator", "KafkaRaft", "KafkaReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -71,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
-                "KafkaProtocol", "KafkaStorage", "KafkaServer", "KafkaCoordinator", "KafkaRaft",
+                "KafkaProtocol", "KafkaStorage", "KafkaServer", "KafkaCoordinator", "KafkaRaft", "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -96,7 +109,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TributaryCommandTests",
-            dependencies: ["tributary", "KafkaProtocol", "KafkaStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["tributary", "KafkaProtocol", "KafkaStorage", "KafkaClient", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -111,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaServerTests",
-            dependencies: ["KafkaServer", "KafkaProtocol", "KafkaStorage", "KafkaReplication", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["KafkaServer", "KafkaClient", "KafkaProtocol", "KafkaStorage", "KafkaReplication", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

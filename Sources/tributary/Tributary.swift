@@ -8,7 +8,7 @@ struct Tributary: AsyncParsableCommand {
         commandName: "tributary",
         abstract: "Apache Kafka, rebuilt in Swift.",
         version: TributaryVersion.line,
-        subcommands: [ServerCommand.self, StorageCommand.self, ProtocolCommand.self, BenchCommand.self, DumpLogCommand.self, DebugCommand.self, SimulateCommand.self]
+        subcommands: [ServerCommand.self, TopicsCommand.self, ConsoleProducerCommand.self, ConsoleConsumerCommand.self, StorageCommand.self, ProtocolCommand.self, BenchCommand.self, DumpLogCommand.self, DebugCommand.self, SimulateCommand.self]
     )
 
     /// Kafka's tools exit 1 on a bad command line as on any other error; ArgumentParser's own status for usage

@@ -48,15 +48,7 @@ public struct CreateTopicResult: Hashable, Sendable {
     /// One effective config of a created topic (CreateTopics v5+, KIP-525).
     public struct Config: Hashable, Sendable {
         /// Kafka's `DescribeConfigsResponse` config source ids.
-        public enum Source: Int8, Hashable, Sendable {
-            case unknown = 0
-            case dynamicTopicConfig = 1
-            case dynamicBrokerConfig = 2
-            case dynamicDefaultBrokerConfig = 3
-            case staticBrokerConfig = 4
-            case defaultConfig = 5
-            case dynamicBrokerLoggerConfig = 6
-        }
+        public typealias Source = ConfigSource
 
         public var name: String
         public var value: String?

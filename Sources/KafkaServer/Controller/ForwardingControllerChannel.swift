@@ -1,3 +1,5 @@
+import class KafkaClient.KafkaClientConnection
+import enum KafkaClient.KafkaClientConnectionError
 import KafkaMetadata
 import KafkaProtocol
 import KafkaRaft

@@ -27,8 +27,9 @@ public enum KafkaClientConnectionError: Error, Equatable, CustomStringConvertibl
     }
 }
 
-/// One client connection from this node to another node's listener, for requests that await their response: a
-/// broker's channel to the active controller (Kafka's `NodeToControllerChannelManager`). Kafka framing, the request
+/// One client connection to a Kafka listener, for requests that await their response: the client library's link to
+/// each broker, and the broker's own channels to the active controller (Kafka's `NodeToControllerChannelManager`)
+/// and to partition leaders (replica fetchers). Kafka framing, the request
 /// header its API and version call for, this node's client id, correlation ids of its own, a request timeout after
 /// which the request fails and the connection closes, and reconnection with exponential backoff (Kafka's
 /// `reconnect.backoff.ms` 50 to `reconnect.backoff.max.ms` 1000). Requests may be in flight concurrently.
@@ -68,23 +69,14 @@ public final class KafkaClientConnection: Sendable {
         self.requestTimeoutMs = requestTimeoutMs
     }
 
-    var endpoint: String { "\(host):\(port)" }
+    /// `host:port`, as error messages name it.
+    public var endpoint: String { "\(host):\(port)" }
 
     /// Sends `request` at `version` and returns its response, or throws `KafkaClientConnectionError`.
     public func send<R: KafkaRequest>(_ request: R, version: Int16) async throws -> ResponseFrame {
         guard let api = ApiKey(rawValue: R.apiKey) else { throw KafkaClientConnectionError.badRequest("API key \(R.apiKey)") }
         let channel = try await connectedChannel()
-        let cid = state.withLock { s -> Int32 in
-            let id = s.nextCorrelationId
-            s.nextCorrelationId = id == .max ? 0 : id + 1
-            return id
-        }
-        var frame = ByteBuffer()
-        do {
-            try KafkaFrame.encodeRequest(request, version: version, correlationId: cid, clientId: clientId, into: &frame)
-        } catch {
-            throw KafkaClientConnectionError.badRequest("\(api.name) v\(version): \(error)")
-        }
+        let (cid, frame) = try encode(request, version: version)
         return try await withCheckedThrowingContinuation { continuation in
             let timeout = channel.eventLoop.scheduleTask(in: .milliseconds(requestTimeoutMs)) { [self] in
                 timedOut(cid, on: channel)
@@ -101,6 +93,34 @@ public final class KafkaClientConnection: Sendable {
             }
             channel.writeAndFlush(frame, promise: nil)
         }
+    }
+
+    /// Sends `request` at `version` without awaiting a response: a Produce with acks=0, which the broker never
+    /// answers. Returns once the frame is written.
+    public func sendOneWay<R: KafkaRequest>(_ request: R, version: Int16) async throws {
+        let channel = try await connectedChannel()
+        let (_, frame) = try encode(request, version: version)
+        do {
+            try await channel.writeAndFlush(frame)
+        } catch {
+            throw KafkaClientConnectionError.disconnected(endpoint)
+        }
+    }
+
+    /// The request framed with a fresh correlation id.
+    private func encode<R: KafkaRequest>(_ request: R, version: Int16) throws -> (Int32, ByteBuffer) {
+        let cid = state.withLock { s -> Int32 in
+            let id = s.nextCorrelationId
+            s.nextCorrelationId = id == .max ? 0 : id + 1
+            return id
+        }
+        var frame = ByteBuffer()
+        do {
+            try KafkaFrame.encodeRequest(request, version: version, correlationId: cid, clientId: clientId, into: &frame)
+        } catch {
+            throw KafkaClientConnectionError.badRequest("API \(R.apiKey) v\(version): \(error)")
+        }
+        return (cid, frame)
     }
 
     /// Closes the connection; requests in flight fail with `.disconnected`.
