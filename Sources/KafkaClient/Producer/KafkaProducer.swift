@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import KafkaProtocol
 import NIOCore
 
@@ -69,7 +71,7 @@ public actor KafkaProducer {
         if config.idempotent, producerId < 0 { try await ensureProducerId() }
         let partition = try await choosePartition(record)
         let tp = TopicPartition(topic: record.topic, partition: partition)
-        let timestamp = record.timestamp ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let timestamp = record.timestamp ?? Self.wallClockMs()
         let estimate = (record.key?.readableBytes ?? 0) + (record.value?.readableBytes ?? 0) + 21
             + record.headers.reduce(0) { $0 + $1.keyBytes.readableBytes + ($1.value?.readableBytes ?? 0) + 2 }
         if let b = open[tp], b.builder.recordsCount > 0, b.builder.uncompressedRecordsSize + estimate > config.batchSize {
@@ -175,5 +177,14 @@ public actor KafkaProducer {
             idleWaiters = []
             for w in waiters { w.resume() }
         }
+    }
+}
+
+extension KafkaProducer {
+    /// Wall-clock milliseconds (CLOCK_REALTIME), a record's default timestamp; no Foundation in the client.
+    static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
