@@ -122,16 +122,21 @@ def raw_error(node, request, parse, topic_index=0):
         return topics[topic_index][1][0]["error_code"]
 
 
-def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
+def combined_nodes(tmp_path, monkeypatch, cluster_id, extra=()):
+    """Three combined broker+controller nodes (not started) of one three-voter quorum, by node id."""
+    monkeypatch.setenv("CLUSTER_ID", cluster_id)
     nodes = {i: BrokerProcess(str(tmp_path / f"node-{i}" / "data"), name=f"node-{i}") for i in (1, 2, 3)}
     for i in nodes:
         (tmp_path / f"node-{i}").mkdir()
     voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in nodes.items())
     for i, n in nodes.items():
         n.overrides = ["process.roles=broker,controller", f"node.id={i}", "controller.listener.names=CONTROLLER",
-                       f"controller.quorum.voters={voters}", f"broker.session.timeout.ms={SESSION_MS}",
-                       "broker.heartbeat.interval.ms=500"]
+                       f"controller.quorum.voters={voters}", "broker.heartbeat.interval.ms=500", *extra]
+    return nodes
+
+
+def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
+    nodes = combined_nodes(tmp_path, monkeypatch, CLUSTER_ID, [f"broker.session.timeout.ms={SESSION_MS}"])
     stopped = None
     try:
         for n in nodes.values():
