@@ -65,8 +65,11 @@ public actor RaftDriver {
     /// Why the driver stopped (nil while it runs).
     public private(set) var stopReason: String?
 
-    init(config: RaftDriverConfig, opened: OpenedRaftDisk, snapshotRecords: [ByteBuffer]?, stateMachine: any RaftStateMachine,
-         group: any EventLoopGroup) throws {
+    /// - Parameters:
+    ///   - loadedSnapshot: the records of the newest snapshot on disk, which `stateMachine` is already loaded from;
+    ///     they open the `committed` stream.
+    init(config: RaftDriverConfig, opened: OpenedRaftDisk, loadedSnapshot: [ByteBuffer]?, stateMachine: any RaftStateMachine,
+         group: any EventLoopGroup) {
         let (stream, continuation) = AsyncStream<Input>.makeStream()
         let (events, eventsContinuation) = AsyncStream<RaftDriverEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         self.nodeId = config.raft.nodeId
@@ -80,12 +83,10 @@ public actor RaftDriver {
         self.disk = opened.disk
         self.transport = RaftTransport(config: config.raft, group: group) { event in continuation.yield(.raft(event)) }
         let restored = opened.restored
-        var machine = stateMachine
-        if let snapshot = restored.snapshot, let records = snapshotRecords {
-            try machine.load(snapshot: snapshot.id, records: records)
+        if let snapshot = restored.snapshot, let records = loadedSnapshot {
             committedContinuation.yield(.snapshot(snapshot.id, records: records))
         }
-        self.stateMachine = machine
+        self.stateMachine = stateMachine
         self.applied = restored.log.startOffset
         self.node = RaftNode(config: config.raft, election: restored.election, log: restored.log,
                              snapshot: restored.snapshot.map { ($0.id, $0.bytes) }, now: 0, seed: config.seed)
@@ -98,10 +99,18 @@ public actor RaftDriver {
         let dir = config.metadataLogDir
         let logConfig = config.logConfig
         let opened = try await RaftDisk.open { try RaftLogStore(logDir: dir, voters: voters, logConfig: logConfig) }
-        // The log starts where the newest snapshot ends, so a snapshot that cannot be read leaves no way to rebuild
-        // the state: refuse to start (Kafka fails the same way).
-        let records = try opened.restored.snapshot.map { try SnapshotFile.decode($0.bytes, id: $0.id).recordValues() }
-        let driver = try RaftDriver(config: config, opened: opened, snapshotRecords: records, stateMachine: stateMachine, group: group)
+        // The log starts where the newest snapshot ends, so a snapshot that cannot be read or loaded leaves no way
+        // to rebuild the state: refuse to start (Kafka fails the same way).
+        var machine = stateMachine
+        let records: [ByteBuffer]?
+        do {
+            records = try opened.restored.snapshot.map { try SnapshotFile.decode($0.bytes, id: $0.id).recordValues() }
+            if let snapshot = opened.restored.snapshot, let records { try machine.load(snapshot: snapshot.id, records: records) }
+        } catch {
+            await opened.disk.close(clean: false)
+            throw error
+        }
+        let driver = RaftDriver(config: config, opened: opened, loadedSnapshot: records, stateMachine: machine, group: group)
         Task { await driver.run() }
         driver.input.yield(.raft(.tick))
         return driver
