@@ -48,13 +48,13 @@ enum QuorumBrokerTests {
         return nil
     }
 
-    static func createTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
+    static func createTopic(_ name: String, partitions: Int32 = 1, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
         let port = try #require(broker.boundPorts["PLAINTEXT"])
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = CreateTopicsRequest()
         var topic = CreateTopicsRequest.CreatableTopic()
         topic.name = name
-        topic.numPartitions = 1
+        topic.numPartitions = partitions
         topic.replicationFactor = 1
         request.topics = [topic]
         let response = try await client.send(request, version: 7, correlationId: 1) as? CreateTopicsResponse

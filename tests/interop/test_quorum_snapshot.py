@@ -50,9 +50,11 @@ def test_killed_node_catches_up_from_a_metadata_snapshot(tmp_path, monkeypatch):
             (v := view(n)) is not None and v[0] == set(nodes) for n in nodes.values()), 60)
         active = wait_for("a raft leader", lambda: quorum_leader(nodes.values()))
         leader = nodes[active]
+        # Three partitions: every node hosts one (the brokers are all unfenced: kcat -L lists them).
         assert create_topic(leader, "known-then-deleted", partitions=3) is None
-        assert wait_for("the first topic on every node", lambda: all(
-            "known-then-deleted" in (view(n) or (set(), {}))[1] for n in nodes.values()), 60)
+        assert wait_for("the first topic on every node, a partition directory on each", lambda: all(
+            "known-then-deleted" in (view(n) or (set(), {}))[1]
+            and any(d.startswith("known-then-deleted-") for d in os.listdir(n.log_dir)) for n in nodes.values()), 60)
 
         # A node that is not the raft leader is killed; the cluster goes on without it.
         away_id = next(i for i in nodes if i != active)
@@ -87,6 +89,9 @@ def test_killed_node_catches_up_from_a_metadata_snapshot(tmp_path, monkeypatch):
         assert back == view(others[0])
         assert all(len(back[1][t]) == 2 and all(l in nodes for l in back[1][t].values()) for t in TOPICS), back
         assert checkpoints(away), "the restarted node holds no snapshot"
+        # The deleted topic's partition directories are gone from the restarted node too.
+        assert wait_for("no log of the deleted topic on the restarted node", lambda: not any(
+            d.startswith("known-then-deleted-") for d in os.listdir(away.log_dir)), 30), os.listdir(away.log_dir)
 
         for n in nodes.values():
             n.stop_cleanly()

@@ -153,7 +153,9 @@ extension MetadataDriver {
             quorumState.lastCommittedEpoch = id.epoch
             // A snapshot holds the bootstrap records (metadata.version), so the log needs none.
             quorumState.sawData = true
-            onCommit(MetadataDelta(from: previous, to: controller.image))
+            var delta = MetadataDelta(from: previous, to: controller.image)
+            delta.fromSnapshot = true
+            onCommit(delta)
             cache.publish(controller.image, offset: id.endOffset - 1)
             logger.info("metadata snapshot \(id) loaded: \(records.count) records, \(controller.image.topicsById.count) topics")
         } catch {
