@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import kafka_wire as kw
 from test_quorum_nodes import admin_call, brokers_of, combined_nodes, create_topic, kcat_metadata, leaders_of, quorum_leader
 from test_raft_nodes import wait_for
 
@@ -97,4 +98,50 @@ def test_killed_node_catches_up_from_a_metadata_snapshot(tmp_path, monkeypatch):
             n.stop_cleanly()
     finally:
         for n in nodes.values():
+            n.kill()
+
+
+def test_broker_only_node_catches_up_from_a_metadata_snapshot(tmp_path, monkeypatch):
+    """The observer side: three dedicated controllers and two broker-only nodes; broker 5 is killed, the
+    controllers snapshot and delete the log behind it, and broker 5 comes back as an observer that installs the
+    leader's snapshot and lists what broker 4 lists."""
+    from test_split_roles import split_nodes
+    controllers, brokers, every = split_nodes(tmp_path, monkeypatch, CLUSTER_ID, (4, 5), [
+        "metadata.log.max.record.bytes.between.snapshots=4096", "metadata.log.segment.bytes=8192"])
+    try:
+        for n in every.values():
+            n.start(timeout=30)
+        assert wait_for("brokers 4 and 5 in kcat -L", lambda: all(
+            (v := view(b)) is not None and v[0] == set(brokers) for b in brokers.values()), 60)
+        assert create_topic(brokers[4], "observer-before", partitions=2) is None
+        assert wait_for("the first topic on broker 5", lambda: "observer-before" in (view(brokers[5]) or (set(), {}))[1], 60)
+        brokers[5].kill()
+        for name in TOPICS:
+            assert create_topic(brokers[4], name, partitions=2) is None, brokers[4].log_text()[-4000:]
+        assert admin_call(brokers[4], lambda a: a.delete_topics(["observer-before"], operation_timeout=10)) is None
+        leader = wait_for("a raft leader", lambda: next(
+            (l for c in controllers.values() if (l := kw.describe_quorum_leader(c.controller_port))
+             is not None), None))
+        active = controllers[leader]
+        assert wait_for("a snapshot and the first segment deleted on the raft leader", lambda: checkpoints(active)
+                        and not os.path.exists(os.path.join(metadata_dir(active), "00000000000000000000.log")), 60), \
+            os.listdir(metadata_dir(active))
+
+        t0 = time.monotonic()
+        brokers[5].start(timeout=30)
+
+        def agreed():
+            a, b = view(brokers[4]), view(brokers[5])
+            return a is not None and a == b and a[0] == set(brokers) and set(TOPICS) <= set(a[1]) \
+                and "observer-before" not in a[1]
+        assert wait_for("broker 5's kcat -L equals broker 4's", agreed, 90), (view(brokers[4]), view(brokers[5]))
+        print(f"\n[quorum-snapshot] broker 5 (observer) agreed with broker 4 {time.monotonic() - t0:.2f}s after its "
+              f"restart; leader {leader} snapshots {checkpoints(active)}, broker 5's {checkpoints(brokers[5])}")
+        assert checkpoints(brokers[5]), "the restarted observer holds no snapshot"
+        assert wait_for("no log of the deleted topic on broker 5", lambda: not any(
+            d.startswith("observer-before-") for d in os.listdir(brokers[5].log_dir)), 30), os.listdir(brokers[5].log_dir)
+        for n in every.values():
+            n.stop_cleanly()
+    finally:
+        for n in every.values():
             n.kill()
