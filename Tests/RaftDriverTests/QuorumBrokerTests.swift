@@ -17,14 +17,24 @@ enum QuorumBrokerTests {
         let controllerPort: Int
     }
 
-    static func config(_ node: Node, nodes: [Node], root: String) throws -> BrokerConfig {
+    /// Nodes 1-3, each with a free client and controller port.
+    static func threeNodes(group: any EventLoopGroup) async throws -> [Node] {
+        var nodes: [Node] = []
+        for id in Int32(1)...3 {
+            nodes.append(Node(id: id, clientPort: try await RaftTestCluster.freePort(group: group),
+                              controllerPort: try await RaftTestCluster.freePort(group: group)))
+        }
+        return nodes
+    }
+
+    static func config(_ node: Node, nodes: [Node], root: String, extra: [String] = []) throws -> BrokerConfig {
         let voters = nodes.map { "\($0.id)@127.0.0.1:\($0.controllerPort)" }.joined(separator: ",")
         return try BrokerConfig.load(overrides: [
             "process.roles=broker,controller", "node.id=\(node.id)", "controller.listener.names=CONTROLLER",
             "listeners=PLAINTEXT://127.0.0.1:\(node.clientPort),CONTROLLER://127.0.0.1:\(node.controllerPort)",
             "advertised.listeners=PLAINTEXT://127.0.0.1:\(node.clientPort)",
             "log.dirs=\(root)/node-\(node.id)", "controller.quorum.voters=\(voters)",
-        ]).config
+        ] + extra).config
     }
 
     /// The node that is the active controller with its own broker registered and unfenced.
@@ -38,15 +48,19 @@ enum QuorumBrokerTests {
         return nil
     }
 
+<<<<<<< HEAD
     static func createTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
         // A broker of a quorum binds its client listener once registered and caught up.
         try await broker.waitUntilServing()
+=======
+    static func createTopic(_ name: String, partitions: Int32 = 1, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
+>>>>>>> snap
         let port = try #require(broker.boundPorts["PLAINTEXT"])
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = CreateTopicsRequest()
         var topic = CreateTopicsRequest.CreatableTopic()
         topic.name = name
-        topic.numPartitions = 1
+        topic.numPartitions = partitions
         topic.replicationFactor = 1
         request.topics = [topic]
         let response = try await client.send(request, version: 7, correlationId: 1) as? CreateTopicsResponse
@@ -66,11 +80,7 @@ extension RaftClusterTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let root = NSTemporaryDirectory() + "tributary-quorum-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        var nodes: [QuorumBrokerTests.Node] = []
-        for id in Int32(1)...3 {
-            nodes.append(QuorumBrokerTests.Node(id: id, clientPort: try await RaftTestCluster.freePort(group: group),
-                              controllerPort: try await RaftTestCluster.freePort(group: group)))
-        }
+        let nodes = try await QuorumBrokerTests.threeNodes(group: group)
         var logger = Logger(label: "quorum-test")
         logger.logLevel = .warning
         var brokers: [Int32: Broker] = [:]

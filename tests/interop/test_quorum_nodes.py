@@ -122,22 +122,21 @@ def raw_error(node, request, parse, topic_index=0):
         return topics[topic_index][1][0]["error_code"]
 
 
-def combined_nodes(tmp_path, monkeypatch):
-    """Three broker+controller nodes of one three-voter quorum (not started), by id."""
-    monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
+def combined_nodes(tmp_path, monkeypatch, cluster_id, extra=()):
+    """Three combined broker+controller nodes (not started) of one three-voter quorum, by node id."""
+    monkeypatch.setenv("CLUSTER_ID", cluster_id)
     nodes = {i: BrokerProcess(str(tmp_path / f"node-{i}" / "data"), name=f"node-{i}") for i in (1, 2, 3)}
     for i in nodes:
         (tmp_path / f"node-{i}").mkdir()
     voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in nodes.items())
     for i, n in nodes.items():
         n.overrides = ["process.roles=broker,controller", f"node.id={i}", "controller.listener.names=CONTROLLER",
-                       f"controller.quorum.voters={voters}", f"broker.session.timeout.ms={SESSION_MS}",
-                       "broker.heartbeat.interval.ms=500"]
+                       f"controller.quorum.voters={voters}", "broker.heartbeat.interval.ms=500", *extra]
     return nodes
 
 
 def test_three_combined_nodes_form_one_cluster(tmp_path, monkeypatch):
-    nodes = combined_nodes(tmp_path, monkeypatch)
+    nodes = combined_nodes(tmp_path, monkeypatch, CLUSTER_ID, [f"broker.session.timeout.ms={SESSION_MS}"])
     stopped = None
     try:
         start_all(nodes.values(), timeout=30)
@@ -237,7 +236,7 @@ def test_client_port_opens_only_once_registered_and_caught_up(tmp_path, monkeypa
     """As Kafka's brokers: the client listener of a quorum's broker opens after the node registered and caught up
     with the metadata log, so no client reads a cache replayed from the node's own disk (or an empty one). One node
     of three alone has no quorum: its controller listener answers, its client port stays closed."""
-    nodes = combined_nodes(tmp_path, monkeypatch)
+    nodes = combined_nodes(tmp_path, monkeypatch, CLUSTER_ID, [f"broker.session.timeout.ms={SESSION_MS}"])
     try:
         lone = nodes[1].launch()
         assert wait_for("node 1's controller listener", lambda: not refuses("localhost", lone.controller_port), 30), \

@@ -83,23 +83,29 @@ def transactions_across_brokers(producer_node, consumer_node, topic):
     return seen
 
 
-def test_dedicated_controllers_and_broker_only_nodes(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLUSTER_ID", CLUSTER_ID)
+def split_nodes(tmp_path, monkeypatch, cluster_id, broker_ids, extra=()):
+    """Controllers 1-3 (the voters) and broker-only nodes `broker_ids` (not started): (controllers, brokers, every)."""
+    monkeypatch.setenv("CLUSTER_ID", cluster_id)
     controllers = {i: RoleProcess(str(tmp_path / f"controller-{i}" / "data"), "controller", f"controller-{i}")
                    for i in (1, 2, 3)}
-    brokers = {i: RoleProcess(str(tmp_path / f"broker-{i}" / "data"), "broker", f"broker-{i}") for i in (4, 5, 6)}
+    brokers = {i: RoleProcess(str(tmp_path / f"broker-{i}" / "data"), "broker", f"broker-{i}") for i in broker_ids}
     every = {**controllers, **brokers}
     for n in every.values():
         (tmp_path / n.name).mkdir()
     voters = ",".join(f"{i}@localhost:{n.controller_port}" for i, n in controllers.items())
     common = ["controller.listener.names=CONTROLLER", f"controller.quorum.voters={voters}",
-              "broker.session.timeout.ms=4000", "broker.heartbeat.interval.ms=500"]
+              "broker.heartbeat.interval.ms=500", *extra]
     for i, n in controllers.items():
         n.overrides = ["process.roles=controller", f"node.id={i}", "listener.security.protocol.map=CONTROLLER:PLAINTEXT",
                        *common]
     for i, n in brokers.items():
         n.overrides = ["process.roles=broker", f"node.id={i}", "inter.broker.listener.name=PLAINTEXT",
                        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT", *common]
+    return controllers, brokers, every
+
+
+def test_dedicated_controllers_and_broker_only_nodes(tmp_path, monkeypatch):
+    controllers, brokers, every = split_nodes(tmp_path, monkeypatch, CLUSTER_ID, (4, 5, 6), ["broker.session.timeout.ms=4000"])
     try:
         t0 = time.monotonic()
         start_all(every.values(), timeout=30)

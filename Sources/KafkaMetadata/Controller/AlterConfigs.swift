@@ -223,12 +223,7 @@ extension QuorumController {
         let current = image.configs[resource] ?? [:]
         var records: [MetadataRecord] = []
         for (key, value) in newValues where current[key] != value || resource.type == .broker {
-            var record = ConfigRecord()
-            record.resourceType = resource.type.rawValue
-            record.resourceName = resource.name
-            record.name = key
-            record.value = value
-            records.append(.config(record))
+            records.append(.config(resource, key, value))
         }
         return .success(records)
     }

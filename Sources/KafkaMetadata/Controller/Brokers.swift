@@ -67,21 +67,8 @@ extension QuorumController {
         record.brokerId = spec.brokerId
         record.incarnationId = spec.incarnationId
         record.brokerEpoch = brokerEpoch
-        record.endPoints = spec.listeners.map {
-            var e = RegisterBrokerRecord.BrokerEndpoint()
-            e.name = $0.name
-            e.host = $0.host
-            e.port = $0.port
-            e.securityProtocol = $0.securityProtocol
-            return e
-        }
-        record.features = spec.supportedFeatures.map {
-            var f = RegisterBrokerRecord.BrokerFeature()
-            f.name = $0.name
-            f.minSupportedVersion = $0.minVersion
-            f.maxSupportedVersion = $0.maxVersion
-            return f
-        }
+        record.endPoints = spec.listeners.map(\.record)
+        record.features = spec.supportedFeatures.map(\.record)
         record.rack = spec.rack
         record.fenced = fenced
         if version >= 3 { record.logDirs = spec.logDirectories }

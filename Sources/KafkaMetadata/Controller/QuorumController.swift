@@ -43,4 +43,12 @@ public struct QuorumController: Sendable {
     public mutating func replay(_ records: some Sequence<MetadataRecord>) throws(MetadataReplayError) {
         try image.replay(records)
     }
+
+    /// Replaces the state by a metadata snapshot's records (KIP-630): a restart from a `.checkpoint`, or a follower
+    /// that fetched the leader's snapshot. The image is rebuilt from an empty one; heartbeat sessions of brokers the
+    /// snapshot does not register are dropped.
+    public mutating func load(snapshot records: [MetadataRecord]) throws(MetadataReplayError) {
+        image = try MetadataImage.loading(snapshot: records, after: image)
+        sessions.forget(keeping: image.brokers.keys)
+    }
 }

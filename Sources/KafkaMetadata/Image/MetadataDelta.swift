@@ -32,6 +32,10 @@ public struct MetadataDelta: Sendable {
     public private(set) var changedTopicConfigs: [String: Set<String>] = [:]
     /// Brokers whose registration changed (registered, fenced, unfenced, unregistered, ...).
     public private(set) var changedBrokers: Set<Int32> = []
+    /// Whether the new image is a metadata snapshot the quorum committed (KIP-630), loaded in place of the old image:
+    /// then a topic id the image does not hold is a topic deleted while this node was away, even if the old image
+    /// never had it (the node never replayed its own log). Set by the driver that loads the snapshot.
+    public var fromSnapshot = false
 
     /// The delta of `records`, committed on top of `previous`, which gave `image`.
     public init(previous: MetadataImage, image: MetadataImage, records: [MetadataRecord]) {

@@ -36,6 +36,9 @@ public struct RaftConfig: Sendable {
     public var appendLingerMs: Int64 = 25
     /// `metadata.log.max.record.bytes.between.snapshots`: committed bytes after which a snapshot is taken.
     public var maxBytesBetweenSnapshots: Int = 20_971_520
+    /// `metadata.log.max.snapshot.interval.ms`: a snapshot is also taken once this long has passed since the last
+    /// one (or since start) if records were committed meanwhile; 0 disables the time trigger. Checked at commits.
+    public var maxSnapshotIntervalMs: Int64 = 3_600_000
     /// The wait a follower asks the leader to hold an empty Fetch for (Kafka's raft client uses 500 ms).
     public var fetchMaxWaitMs: Int32 = 500
     /// The most bytes asked for in one Fetch or FetchSnapshot (Kafka's raft client: 8 MiB).

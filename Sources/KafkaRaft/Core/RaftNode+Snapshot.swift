@@ -1,11 +1,18 @@
 import KafkaProtocol
 import NIOCore
 
-/// Snapshots (KIP-630): taken every `metadata.log.max.record.bytes.between.snapshots` committed bytes, the log
+/// Snapshots (KIP-630): taken every `metadata.log.max.record.bytes.between.snapshots` committed bytes, or once
+/// `metadata.log.max.snapshot.interval.ms` has passed with records committed since the last one (KIP-876), the log
 /// prefix behind them deleted, served to lagging followers with FetchSnapshot.
 extension RaftNode {
+    /// Whether a snapshot is due: enough committed bytes, or (with the time trigger on) enough time and any bytes.
+    var snapshotDue: Bool {
+        if bytesSinceSnapshot >= config.maxBytesBetweenSnapshots { return true }
+        return config.maxSnapshotIntervalMs > 0 && bytesSinceSnapshot > 0 && now - lastSnapshotAtMs >= config.maxSnapshotIntervalMs
+    }
+
     mutating func maybeTakeSnapshot() {
-        guard pendingSnapshot == nil, bytesSinceSnapshot >= config.maxBytesBetweenSnapshots,
+        guard pendingSnapshot == nil, snapshotDue,
               committed > log.startOffset, let epoch = log.epoch(before: committed) else { return }
         let id = SnapshotId(endOffset: committed, epoch: epoch)
         pendingSnapshot = id
@@ -18,6 +25,7 @@ extension RaftNode {
         guard id.endOffset > (latestSnapshot?.endOffset ?? -1) else { return }
         latestSnapshot = id
         snapshotBytes = bytes
+        lastSnapshotAtMs = now
         bytesSinceSnapshot = log.batches(from: id.endOffset, to: committed).reduce(0) { $0 + $1.sizeInBytes }
         // Kafka keeps segments behind a snapshot only for retention; this core keeps none, so any replica that
         // is behind moves to FetchSnapshot.
@@ -82,6 +90,7 @@ extension RaftNode {
         snapshotBytes = bytes
         pendingSnapshot = nil
         bytesSinceSnapshot = 0
+        lastSnapshotAtMs = now
         committed = id.endOffset
         highWatermark = max(highWatermark ?? id.endOffset, id.endOffset)
         actions.append(.installSnapshot(id, bytes))

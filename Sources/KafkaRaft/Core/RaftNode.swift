@@ -24,6 +24,8 @@ public struct RaftNode: Sendable {
     var pendingSnapshot: SnapshotId?
     /// Committed bytes since the latest snapshot (`metadata.log.max.record.bytes.between.snapshots`).
     public internal(set) var bytesSinceSnapshot = 0
+    /// When the latest snapshot was written or installed (or the node started): the time trigger's origin.
+    var lastSnapshotAtMs: Int64
     var committed: Int64
     var rng: SplitMix64
     var requests: RequestManager
@@ -49,6 +51,7 @@ public struct RaftNode: Sendable {
         self.rng = SplitMix64(seed: seed)
         self.requests = RequestManager(requestTimeoutMs: config.requestTimeoutMs, retryBackoffMs: config.retryBackoffMs)
         self.now = now
+        self.lastSnapshotAtMs = now
         self.role = .unattached(UnattachedState(electionDeadline: now))
         self.role = initialRole(now: now)
     }

@@ -1,5 +1,6 @@
 import KafkaMetadata
 import KafkaProtocol
+import KafkaRaft
 import KafkaReplication
 import KafkaStorage
 import Logging
@@ -29,11 +30,31 @@ final class PartitionApplier: Sendable {
         self.logger = logger
     }
 
+    /// A committed snapshot replaces the image: a log here whose topic id the snapshot does not hold belongs to a
+    /// topic deleted (perhaps created again under its name) while this node was away, which no delta will show
+    /// when the node never replayed its own log before the snapshot came. Kafka finds such stray logs on its
+    /// first metadata load (KAFKA-14616). Only a log that records its topic id is judged; the others are kept.
+    /// The metadata log itself (`__cluster_metadata-0`, which shares the log directory by default) is never one.
+    private func deleteLogsOfDeletedTopics(_ image: MetadataImage, now: Int64) {
+        for tp in logs.partitions where tp.topic != RaftConfig.topicName {
+            do {
+                guard let handle = try logs.log(tp, now: now), let id = try handle.withLog({ $0.topicId }),
+                      id != RaftConfig.topicId, image.topic(id: id) == nil else { continue }
+                replicas.roles.remove(tp)
+                try logs.deleteLog(tp)
+                logger.info("deleted the log of \(tp): its topic id \(id) is not in the metadata snapshot (deleted while away)")
+            } catch {
+                logger.error("cannot check or delete the log of \(tp) after a metadata snapshot: \(error)")
+            }
+        }
+    }
+
     /// Applies one commit. `initialLoad` is the image loaded whole at start-up: its topics are not new, so they
     /// are not logged as created.
     func apply(_ delta: MetadataDelta, initialLoad: Bool = false) {
         if !initialLoad { logChanges(delta) }
         let now = clock()
+        if delta.fromSnapshot { deleteLogsOfDeletedTopics(delta.image, now: now) }
         let deleted = Set(delta.deletedTopics.map(\.id))
         let local = delta.localChanges(of: nodeId)
         let hosted = deleted.isEmpty ? [] : Set(logs.partitions)

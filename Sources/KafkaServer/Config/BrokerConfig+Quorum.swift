@@ -32,7 +32,12 @@ extension BrokerConfig {
         raft.appendLingerMs = Int64(values.int("controller.quorum.append.linger.ms"))
         raft.requestTimeoutMs = Int64(values.int("controller.quorum.request.timeout.ms"))
         raft.retryBackoffMs = Int64(values.int("controller.quorum.retry.backoff.ms"))
+        raft.maxBytesBetweenSnapshots = Int(clamping: values.long("metadata.log.max.record.bytes.between.snapshots"))
+        raft.maxSnapshotIntervalMs = values.long("metadata.log.max.snapshot.interval.ms")
         var config = RaftDriverConfig(raft: raft, metadataLogDir: metadataLogDir, seed: seed)
+        // Segments roll at this size, so that a snapshot lets whole segments behind it be deleted.
+        config.logConfig.segmentBytes = Int64(values.int("metadata.log.segment.bytes"))
+        config.logConfig.segmentMs = values.long("metadata.log.segment.ms")
         let own = quorumVoters.first { $0.id == nodeId }
         if let listener = controllerListenerNames.lazy.compactMap({ name in self.listeners.first { $0.name == name } }).first {
             config.listenerName = listener.name

@@ -41,13 +41,10 @@ extension MetadataDriver {
         clock: @escaping @Sendable () -> Int64, logger: Logger,
         onCommit: @escaping @Sendable (MetadataDelta) -> Void
     ) async throws -> MetadataDriver {
-        var raft = config
-        // The controller state cannot be written into a snapshot yet (no image-to-records), so none is taken.
-        raft.raft.maxBytesBetweenSnapshots = .max
         // The controller listener serves the brokers' lifecycle and forwarded admin requests on this node's own
         // controller, which exists only once the Raft node does: until it is bound they get NOT_CONTROLLER.
         let local = LocalControllerChannel()
-        let server = try await RaftNodeServer.start(config: raft, stateMachine: CommittedStreamStateMachine(),
+        let server = try await RaftNodeServer.start(config: config, stateMachine: MetadataStateMachine(),
                                                     group: group, logger: logger,
                                                     commands: ControllerHandlers.commands(local, clusterId: config.raft.clusterId),
                                                     serve: !observer)
@@ -73,7 +70,12 @@ extension MetadataDriver {
 
     private func follow(_ raft: RaftDriver) {
         Task {
-            for await batch in raft.committed { self.replayCommitted(batch) }
+            for await entry in raft.committed {
+                switch entry {
+                case .batch(let batch): self.replayCommitted(batch)
+                case .snapshot(let id, let records): self.loadSnapshot(id, records)
+                }
+            }
             self.quorumStopped()
         }
         Task {
@@ -133,13 +135,44 @@ extension MetadataDriver {
                 logger.critical("committed metadata records at offset \(batch.baseOffset) do not replay: \(error)")
             }
         }
+        resumeReplayWaiters()
+        activityChanged(from: wasActive)
+    }
+
+    /// The state machine loads a snapshot (KIP-630): at start-up from the newest `.checkpoint`, or on a follower or
+    /// observer that fetched the leader's. The controller's state is replaced by the snapshot's, and the broker
+    /// side sees the change as one delta from the old image to the new one, so the partition applier acts on
+    /// leadership and ISR changes (and on topics gone while this node was away) as it does on log replay.
+    private func loadSnapshot(_ id: SnapshotId, _ values: [ByteBuffer]) {
+        let wasActive = quorumState.isActive
+        do {
+            let records = try values.map { try MetadataRecord.decode($0) }
+            let previous = controller.image
+            try controller.load(snapshot: records)
+            quorumState.replayedEnd = id.endOffset
+            quorumState.lastCommittedEpoch = id.epoch
+            // A snapshot holds the bootstrap records (metadata.version), so the log needs none.
+            quorumState.sawData = true
+            var delta = MetadataDelta(from: previous, to: controller.image)
+            delta.fromSnapshot = true
+            onCommit(delta)
+            cache.publish(controller.image, offset: id.endOffset - 1)
+            logger.info("metadata snapshot \(id) loaded: \(records.count) records, \(controller.image.topicsById.count) topics")
+        } catch {
+            // Kafka halts on a snapshot it cannot load; the log after it cannot be replayed onto anything else.
+            logger.critical("metadata snapshot \(id) does not load: \(error)")
+        }
+        resumeReplayWaiters()
+        activityChanged(from: wasActive)
+    }
+
+    private func resumeReplayWaiters() {
         let reached = quorumState.replayedEnd
         quorumState.waiters.removeAll { w in
             guard w.offset < reached else { return false }
             w.continuation.resume()
             return true
         }
-        activityChanged(from: wasActive)
     }
 
     private func activityChanged(from wasActive: Bool) {
@@ -236,15 +269,6 @@ extension MetadataDriver {
         self.init(quorumServer: quorum, controller: QuorumController(configuration: configuration, sessionTimeoutMs: sessionTimeoutMs),
                   clock: clock, logger: logger, onCommit: onCommit)
     }
-}
-
-/// The `RaftStateMachine` of the metadata quorum: the records reach the controller through the driver's
-/// `committed` stream (replayed on the MetadataDriver's actor), so this holds nothing. Snapshots are disabled in
-/// quorum mode (`maxBytesBetweenSnapshots = .max`); a snapshot a leader sends is not loaded (a known gap).
-struct CommittedStreamStateMachine: RaftStateMachine {
-    func apply(baseOffset: Int64, records: [ByteBuffer]) {}
-    func snapshotRecords() -> [ByteBuffer] { [] }
-    func load(snapshot id: SnapshotId, records: [ByteBuffer]) {}
 }
 
 /// Resumes a continuation once, whichever of several events comes first.

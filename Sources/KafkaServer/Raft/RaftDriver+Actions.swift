@@ -53,7 +53,8 @@ extension RaftDriver {
         case .installSnapshot(let id, let bytes):
             let records = try SnapshotFile.decode(bytes, id: id).recordValues()
             try await disk.run { try $0.install(RaftSnapshot(id: id, bytes: bytes)) }
-            stateMachine.load(snapshot: id, records: records)
+            try stateMachine.load(snapshot: id, records: records)
+            committedContinuation.yield(.snapshot(id, records: records))
             applied = id.endOffset
             // Appends of this node's old epochs below the snapshot: whether they survived is not known here.
             failWaiters(below: applied) { .appendLost(epoch: $0.epoch, lastOffset: $0.lastOffset) }
@@ -98,8 +99,8 @@ extension RaftDriver {
                 published = Array(slice)
                 stateMachine.apply(baseOffset: from, records: published)
             }
-            committedContinuation.yield(RaftCommittedBatch(baseOffset: from, endOffset: to, epoch: batch.epoch,
-                                                           isControl: batch.isControl, records: published))
+            committedContinuation.yield(.batch(RaftCommittedBatch(baseOffset: from, endOffset: to, epoch: batch.epoch,
+                                                                  isControl: batch.isControl, records: published)))
             applied = to
             while let first = appendWaiters.first, first.receipt.lastOffset < applied {
                 appendWaiters.removeFirst()

@@ -35,10 +35,11 @@ public actor RaftDriver {
     public nonisolated let nodeId: Int32
     /// Leader changes, commits, snapshot loads and stops, as they happen (the newest 1,000 are buffered).
     public nonisolated let events: AsyncStream<RaftDriverEvent>
-    /// Every committed batch, in log order, as it is applied (unbounded: a subscriber that replays them, the
-    /// metadata controller, must see every one). Snapshot loads are reported on `events` only.
-    public nonisolated let committed: AsyncStream<RaftCommittedBatch>
-    let committedContinuation: AsyncStream<RaftCommittedBatch>.Continuation
+    /// Every committed batch, in log order, as it is applied, and every snapshot the state machine is loaded from
+    /// (the start-up snapshot first), in the same order (unbounded: a subscriber that replays them, the metadata
+    /// controller, must see every one). Snapshot loads are also reported on `events`.
+    public nonisolated let committed: AsyncStream<RaftCommittedEntry>
+    let committedContinuation: AsyncStream<RaftCommittedEntry>.Continuation
     nonisolated let input: AsyncStream<Input>.Continuation
     private let inputStream: AsyncStream<Input>
     private let eventsContinuation: AsyncStream<RaftDriverEvent>.Continuation
@@ -64,7 +65,11 @@ public actor RaftDriver {
     /// Why the driver stopped (nil while it runs).
     public private(set) var stopReason: String?
 
-    init(config: RaftDriverConfig, opened: OpenedRaftDisk, stateMachine: any RaftStateMachine, group: any EventLoopGroup) {
+    /// - Parameters:
+    ///   - loadedSnapshot: the records of the newest snapshot on disk, which `stateMachine` is already loaded from;
+    ///     they open the `committed` stream.
+    init(config: RaftDriverConfig, opened: OpenedRaftDisk, loadedSnapshot: [ByteBuffer]?, stateMachine: any RaftStateMachine,
+         group: any EventLoopGroup) {
         let (stream, continuation) = AsyncStream<Input>.makeStream()
         let (events, eventsContinuation) = AsyncStream<RaftDriverEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         self.nodeId = config.raft.nodeId
@@ -73,16 +78,15 @@ public actor RaftDriver {
         self.inputStream = stream
         self.events = events
         self.eventsContinuation = eventsContinuation
-        (self.committed, self.committedContinuation) = AsyncStream<RaftCommittedBatch>.makeStream()
+        let (committed, committedContinuation) = AsyncStream<RaftCommittedEntry>.makeStream()
+        (self.committed, self.committedContinuation) = (committed, committedContinuation)
         self.disk = opened.disk
         self.transport = RaftTransport(config: config.raft, group: group) { event in continuation.yield(.raft(event)) }
         let restored = opened.restored
-        var machine = stateMachine
-        if let snapshot = restored.snapshot, let file = try? SnapshotFile.decode(snapshot.bytes, id: snapshot.id),
-           let records = try? file.recordValues() {
-            machine.load(snapshot: snapshot.id, records: records)
+        if let snapshot = restored.snapshot, let records = loadedSnapshot {
+            committedContinuation.yield(.snapshot(snapshot.id, records: records))
         }
-        self.stateMachine = machine
+        self.stateMachine = stateMachine
         self.applied = restored.log.startOffset
         self.node = RaftNode(config: config.raft, election: restored.election, log: restored.log,
                              snapshot: restored.snapshot.map { ($0.id, $0.bytes) }, now: 0, seed: config.seed)
@@ -95,7 +99,18 @@ public actor RaftDriver {
         let dir = config.metadataLogDir
         let logConfig = config.logConfig
         let opened = try await RaftDisk.open { try RaftLogStore(logDir: dir, voters: voters, logConfig: logConfig) }
-        let driver = RaftDriver(config: config, opened: opened, stateMachine: stateMachine, group: group)
+        // The log starts where the newest snapshot ends, so a snapshot that cannot be read or loaded leaves no way
+        // to rebuild the state: refuse to start (Kafka fails the same way).
+        var machine = stateMachine
+        let records: [ByteBuffer]?
+        do {
+            records = try opened.restored.snapshot.map { try SnapshotFile.decode($0.bytes, id: $0.id).recordValues() }
+            if let snapshot = opened.restored.snapshot, let records { try machine.load(snapshot: snapshot.id, records: records) }
+        } catch {
+            await opened.disk.close(clean: false)
+            throw error
+        }
+        let driver = RaftDriver(config: config, opened: opened, loadedSnapshot: records, stateMachine: machine, group: group)
         Task { await driver.run() }
         driver.input.yield(.raft(.tick))
         return driver

@@ -7,10 +7,23 @@ public protocol RaftStateMachine: Sendable {
     /// Applies committed data records of one batch, or of the part of it below the high watermark (control
     /// batches are not passed), `baseOffset` being the offset of the first record given.
     mutating func apply(baseOffset: Int64, records: [ByteBuffer])
-    /// The records that rebuild the current state (written into a snapshot file).
-    func snapshotRecords() -> [ByteBuffer]
+    /// The records that rebuild the current state (written into a snapshot file). A throw stops the node, as a
+    /// storage failure does.
+    func snapshotRecords() throws -> [ByteBuffer]
     /// Replaces the state by a snapshot's records (a restart from a snapshot, or one downloaded from the leader).
-    mutating func load(snapshot id: SnapshotId, records: [ByteBuffer])
+    /// A throw stops the node (or refuses the start): its log starts at the snapshot's end, so without the
+    /// snapshot's state there is nothing to replay it onto.
+    mutating func load(snapshot id: SnapshotId, records: [ByteBuffer]) throws
+}
+
+/// What the driver publishes on `RaftDriver.committed`, in log order: committed batches, and snapshot loads.
+public enum RaftCommittedEntry: Sendable, Hashable {
+    /// A committed batch (or the part of it below the high watermark).
+    case batch(RaftCommittedBatch)
+    /// The state is replaced by this snapshot's records (the data records of its `.checkpoint`): at start-up from
+    /// the newest snapshot on disk, or when a follower installs the one it fetched from the leader (KIP-630). The
+    /// batches that follow start at the snapshot's end offset.
+    case snapshot(SnapshotId, records: [ByteBuffer])
 }
 
 /// A committed batch as the driver publishes it (`RaftDriver.committed`).
