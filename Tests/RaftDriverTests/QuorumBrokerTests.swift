@@ -48,14 +48,15 @@ enum QuorumBrokerTests {
         return nil
     }
 
-<<<<<<< HEAD
-    static func createTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
-        // A broker of a quorum binds its client listener once registered and caught up.
+    /// The broker's PLAINTEXT port, once bound: a broker of a quorum binds its client listener once registered and
+    /// caught up.
+    static func clientPort(_ broker: Broker) async throws -> Int {
         try await broker.waitUntilServing()
-=======
+        return try #require(broker.boundPorts["PLAINTEXT"])
+    }
+
     static func createTopic(_ name: String, partitions: Int32 = 1, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
->>>>>>> snap
-        let port = try #require(broker.boundPorts["PLAINTEXT"])
+        let port = try await clientPort(broker)
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = CreateTopicsRequest()
         var topic = CreateTopicsRequest.CreatableTopic()

@@ -115,7 +115,7 @@ extension RaftClusterTests {
 
 extension QuorumBrokerTests {
     static func deleteTopic(_ name: String, on broker: Broker, group: any EventLoopGroup) async throws -> Int16? {
-        let port = try #require(broker.boundPorts["PLAINTEXT"])
+        let port = try await clientPort(broker)
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = DeleteTopicsRequest()
         request.topicNames = [name]
@@ -127,7 +127,7 @@ extension QuorumBrokerTests {
 
     /// A broker's Metadata answer for every topic, one line per partition: name, index, leader, replicas, ISR.
     static func describeTopics(on broker: Broker, group: any EventLoopGroup) async throws -> [String] {
-        let port = try #require(broker.boundPorts["PLAINTEXT"])
+        let port = try await clientPort(broker)
         let client = try await TestWireClient.connect(port: port, group: group)
         var request = MetadataRequest()
         request.topics = nil
