@@ -23,7 +23,7 @@ extension PartitionLog {
         return CleaningSnapshot(
             topicPartition: topicPartition, directory: directory, segments: rolled,
             activeBaseOffset: activeSegment.baseOffset, activeSize: activeSegment.size, logStartOffset: logStartOffset,
-            logEndOffset: logEndOffset, lastStableOffset: lastStableOffset, lastDataOffsets: lastData, config: config)
+            logEndOffset: logEndOffset, lastStableOffset: lastStableOffset, highWatermark: highWatermark, lastDataOffsets: lastData, config: config)
     }
 
     /// Swaps a cleaned group in for the segments it replaces (Kafka's `replaceSegments`), crash-safely: the
