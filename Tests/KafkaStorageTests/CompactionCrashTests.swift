@@ -80,9 +80,14 @@ final class StoppingFile: StorageFile {
 /// pass rewrites recovers to its old or its new segment (a pass swaps group by group, as Kafka's does), never a
 /// mix within a group, never a lost record.
 @Suite struct CompactionCrashTests {
-    @Test(arguments: ["lose", "prefix"])
+    /// "names": the directory keeps a random prefix of its unsynced operations (a journaling file system), so
+    /// every intermediate state of a swap between two directory fsyncs is tried, not only the synced ones.
+    @Test(arguments: ["lose", "prefix", "names"])
     func aCleanerStoppedAnywhereLeavesTheOldOrTheNewLog(modeName: String) throws {
         let config = compactedConfig(segmentBytes: 1_500)
+        // Cleaned with larger segments: groups of several segments, so the swap replaces more than one file set.
+        var cleaning = config
+        cleaning.segmentBytes = 6_000
         // Reference: the records before and after one cleaning.
         func build() throws -> (FaultInjectingFileSystem, PartitionLog) {
             let fs = FaultInjectingFileSystem()
@@ -99,12 +104,15 @@ final class StoppingFile: StorageFile {
         }
         let (_, reference) = try build()
         let before = try storedRecords(reference)
+        let segmentsBefore = reference.segmentBaseOffsets.count
+        reference.config = cleaning
         _ = try cleanOnce(reference, now: 10_000)
         let after = try storedRecords(reference)
         #expect(after != before)
         // The new segments' ranges: one per group.
         let bases = reference.segmentBaseOffsets
         #expect(bases.count > 2)
+        #expect(bases.count < segmentsBefore, "some group should hold several segments")
         func ranges(_ records: [StoredRecord]) -> [[StoredRecord]] {
             bases.indices.map { i in
                 let end = i + 1 < bases.count ? bases[i + 1] : Int64.max
@@ -125,7 +133,7 @@ final class StoppingFile: StorageFile {
                 // goes through a log opened on it.
                 let cache = FileHandleCache(fileSystem: stopping, maxOpenFiles: 16)
                 let shadow = try PartitionLog.open(directory: log.directory, topicPartition: log.topicPartition,
-                                                   config: config, cache: cache, cleanShutdown: true, now: 0)
+                                                   config: cleaning, cache: cache, cleanShutdown: true, now: 0)
                 shadow.updateHighWatermark(shadow.logEndOffset)
                 _ = try cleanOnce(shadow, now: 10_000)
                 finished = true
@@ -134,11 +142,12 @@ final class StoppingFile: StorageFile {
                 // A failure inside the swap puts the log in the failed state, the stop error wrapped.
                 _ = error
             }
-            fs.crash(modeName == "lose" ? .loseUnsynced : .keepRandomPrefix(seed: UInt64(stopAfter)))
+            fs.crash(modeName == "lose" ? .loseUnsynced
+                     : modeName == "prefix" ? .keepRandomPrefix(seed: UInt64(stopAfter)) : .keepNamePrefix(seed: UInt64(stopAfter)))
             let recovered = try reopen(fs, config: config, clean: false)
             recovered.updateHighWatermark(recovered.logEndOffset)
             let records = try storedRecords(recovered)
-            let leftovers = try fs.listDirectory(recovered.directory).filter { $0.hasSuffix(".cleaned") || $0.hasSuffix(".swap") }
+            let leftovers = try fs.listDirectory(recovered.directory).filter { $0.hasSuffix(".cleaned") || $0.hasSuffix(".swap") || $0.hasSuffix(".deleted") }
             #expect(leftovers.isEmpty, "stop after \(stopAfter): \(leftovers)")
             if records == after { sawNew = true }
             if records == before { sawOld = true }

@@ -21,6 +21,11 @@ public struct CleaningSnapshot: Sendable {
     public var logStartOffset: Int64
     public var logEndOffset: Int64
     public var lastStableOffset: Int64
+    /// The high watermark when the snapshot was taken. Records at or above it may still be truncated on a
+    /// failover (a new leader without them), so they must never shadow an older value: the cleaner stops below it
+    /// even where `lastStableOffset` would allow more (it cannot today — the LSO is capped by it — but the bound
+    /// is what keeps acknowledged records, so it is stated here rather than inherited).
+    public var highWatermark: Int64
     /// Producer id → last offset of its last data batch: that batch is kept (perhaps emptied) so the producer's
     /// sequence survives a reload (Kafka's `lastRecordsOfActiveProducers`).
     public var lastDataOffsets: [Int64: Int64]
@@ -34,7 +39,7 @@ public struct CleaningSnapshot: Sendable {
         }
         planned.append(.init(baseOffset: activeBaseOffset, size: activeSize, largestTimestamp: .max, firstBatchTimestamp: nil))
         return .init(segments: planned, logStartOffset: logStartOffset, logEndOffset: logEndOffset,
-                     lastStableOffset: lastStableOffset, checkpoint: checkpoint, pendingDeleteHorizon: pendingDeleteHorizon)
+                     lastStableOffset: min(lastStableOffset, highWatermark), checkpoint: checkpoint, pendingDeleteHorizon: pendingDeleteHorizon)
     }
 
     /// Where segment `i` ends: the next segment's base offset.

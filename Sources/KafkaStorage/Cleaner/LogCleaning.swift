@@ -79,6 +79,7 @@ public struct LogCleaning {
                 return Result(endOffset: assessment.firstDirtyOffset, pendingDeleteHorizon: nil, completed: false, stats: stats)
             }
             stats.segmentsSwapped += group.count
+            try finishSwap()
         }
         return Result(endOffset: max(end, assessment.firstDirtyOffset), pendingDeleteHorizon: horizon, completed: true, stats: stats)
     }
@@ -113,6 +114,15 @@ public struct LogCleaning {
             }
         }
         return upperBound
+    }
+
+    /// After a swap, off the partition lock: makes its renames durable, then removes the replaced files it
+    /// renamed `.deleted` (which a reader that opened them before the swap may still be reading).
+    func finishSwap() throws {
+        try fileSystem.syncDirectory(snapshot.directory)
+        for name in try fileSystem.listDirectory(snapshot.directory) where name.hasSuffix(LogFileNames.deletedSuffix) {
+            try fileSystem.remove(FilePath.join(snapshot.directory, name))
+        }
     }
 
     func cleanedPath(_ base: Int64, _ suffix: String) -> String {

@@ -23,6 +23,18 @@ public final class FaultInjectingFileSystem: FileSystem {
         /// Per file, the unsynced writes and truncations survive in order up to a random point, the one at that
         /// point torn at a random length: the page cache was partly written back when the power went.
         case keepRandomPrefix(seed: UInt64)
+        /// File contents as `keepRandomPrefix`; directory entries: the durable ones plus a random prefix, in the
+        /// order they were made, of the creations, renames and removals no directory fsync covered — what a
+        /// journaling file system (ext4, XFS) leaves, committing metadata operations in order.
+        case keepNamePrefix(seed: UInt64)
+    }
+
+    /// A directory operation not yet made durable by a directory fsync (`keepNamePrefix`).
+    enum NameOp {
+        case link(path: String, inode: Int)
+        case unlink(path: String)
+        /// Atomic, as rename(2) is.
+        case rename(source: String, destination: String, inode: Int)
     }
 
     enum PendingOp {
@@ -41,6 +53,8 @@ public final class FaultInjectingFileSystem: FileSystem {
         var inodes: [Int: Inode] = [:]
         var names: [String: Int] = [:]
         var durableNames: [String: Int] = [:]
+        /// Directory operations since their directory's last fsync, in order.
+        var pendingNames: [NameOp] = []
         var directories: Set<String> = ["/"]
         var nextInode = 1
         var generation = 0
@@ -62,7 +76,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         state.withLock { state in
             var random: SplitMix64? = switch mode {
             case .loseUnsynced: nil
-            case .tearLastWrite(let seed), .keepRandomPrefix(let seed): SplitMix64(seed: seed)
+            case .tearLastWrite(let seed), .keepRandomPrefix(let seed), .keepNamePrefix(let seed): SplitMix64(seed: seed)
             }
             for id in state.inodes.keys.sorted() {
                 var inode = state.inodes[id]!
@@ -76,7 +90,7 @@ public final class FaultInjectingFileSystem: FileSystem {
                         let keep = Int(random!.next() % UInt64(bytes.count))
                         Self.apply(.write(position: position, bytes: Array(bytes.prefix(keep))), to: &survived)
                     }
-                case .keepRandomPrefix:
+                case .keepRandomPrefix, .keepNamePrefix:
                     let count = Int(random!.next() % UInt64(inode.pending.count + 1))
                     for op in inode.pending.prefix(count) { Self.apply(op, to: &survived) }
                     if count < inode.pending.count, case .write(let position, let bytes) = inode.pending[count],
@@ -91,6 +105,20 @@ public final class FaultInjectingFileSystem: FileSystem {
                 state.inodes[id] = inode
             }
             state.names = state.durableNames
+            if case .keepNamePrefix = mode {
+                let count = Int(random!.next() % UInt64(state.pendingNames.count + 1))
+                for op in state.pendingNames.prefix(count) {
+                    switch op {
+                    case .link(let path, let inode): state.names[path] = inode
+                    case .unlink(let path): state.names.removeValue(forKey: path)
+                    case .rename(let source, let destination, let inode):
+                        state.names.removeValue(forKey: source)
+                        state.names[destination] = inode
+                    }
+                }
+            }
+            state.pendingNames = []
+            state.durableNames = state.names
             let live = Set(state.names.values)
             state.inodes = state.inodes.filter { live.contains($0.key) }
             state.generation += 1
@@ -159,6 +187,7 @@ public final class FaultInjectingFileSystem: FileSystem {
             state.nextInode += 1
             state.inodes[id] = Inode(modified: state.nowMs)
             state.names[path] = id
+            state.pendingNames.append(.link(path: path, inode: id))
             return MemoryFile(fs: self, inode: id, path: path, writable: true, generation: state.generation)
         }
     }
@@ -192,6 +221,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         try state.withLock { state in
             guard let id = state.names.removeValue(forKey: source) else { throw StorageError.notFound(source) }
             state.names[destination] = id
+            state.pendingNames.append(.rename(source: source, destination: destination, inode: id))
         }
     }
 
@@ -207,6 +237,7 @@ public final class FaultInjectingFileSystem: FileSystem {
                 return
             }
             guard state.names.removeValue(forKey: path) != nil else { throw StorageError.notFound(path) }
+            state.pendingNames.append(.unlink(path: path))
         }
     }
 
@@ -218,6 +249,11 @@ public final class FaultInjectingFileSystem: FileSystem {
             }
             for name in Set(state.names.keys).union(state.durableNames.keys) where FilePath.parent(of: name) == path {
                 state.durableNames[name] = state.names[name]
+            }
+            state.pendingNames.removeAll { op in
+                switch op {
+                case .link(let name, _), .unlink(let name), .rename(_, let name, _): FilePath.parent(of: name) == path
+                }
             }
             state.fsyncs += 1
         }

@@ -23,15 +23,22 @@ extension PartitionLog {
         return CleaningSnapshot(
             topicPartition: topicPartition, directory: directory, segments: rolled,
             activeBaseOffset: activeSegment.baseOffset, activeSize: activeSegment.size, logStartOffset: logStartOffset,
-            logEndOffset: logEndOffset, lastStableOffset: lastStableOffset, lastDataOffsets: lastData, config: config)
+            logEndOffset: logEndOffset, lastStableOffset: lastStableOffset, highWatermark: highWatermark, lastDataOffsets: lastData, config: config)
     }
 
     /// Swaps a cleaned group in for the segments it replaces (Kafka's `replaceSegments`), crash-safely: the
-    /// `.cleaned` files (already fsynced) are renamed to `.swap`, the log's last, and the directory fsynced — from
-    /// then on recovery completes the swap; the replaced segments' files are removed and the directory fsynced;
-    /// then the `.swap` files take the segment names and the directory is fsynced again. Returns false, changing
-    /// nothing, when the replaced segments are no longer in the log as they were (retention, truncation or
-    /// deletion ran meanwhile). Runs under the partition lock: renames, unlinks and three directory fsyncs.
+    /// replaced segments' files are renamed `.deleted`; the `.cleaned` files (already fsynced) are renamed to
+    /// `.swap`, the log's last — from then on recovery completes the swap; then the `.swap` files take the segment
+    /// names, the log's last. Returns false, changing nothing, when the replaced segments are no longer
+    /// in the log as they were (retention, truncation or deletion ran meanwhile).
+    ///
+    /// Runs under the partition lock, which appends and fetches wait for, so it only renames: no fsync and no
+    /// unlink (freeing a large file's blocks can take as long as an fsync). `LogCleaning.run` fsyncs the
+    /// directory and removes the `.deleted` files after the lock is let go, before the next group and the
+    /// checkpoint. A crash before that fsync leaves the directory as of some prefix of these renames — a journaling
+    /// file system (ext4, XFS) commits directory operations in order — and every prefix recovers to the old or the
+    /// new segment (`completeInterruptedSwaps`; `CompactionCrashTests` "names" tries every prefix). Three directory fsyncs and the unlinks under this lock were what stalled produce on
+    /// the partition being cleaned (`tributary bench cleaner`).
     public func replaceSegments(with cleaned: CleanedSegment) throws -> Bool {
         try ensureWritable()
         guard let first = segments.firstIndex(where: { $0.baseOffset == cleaned.baseOffset }),
@@ -48,19 +55,24 @@ extension PartitionLog {
         }
         let old = Array(segments[first..<(first + cleaned.replaced.count)])
         do {
+            // The replaced files step aside first, while `.log.cleaned` still says "not committed": recovery then
+            // renames them back. Once `.log.swap` exists it removes them; they no longer overlap the new segment,
+            // whatever offsets its records end at.
+            for segment in old {
+                cache.invalidate(prefix: segment.path("."))
+                for suffix in LogFileNames.segmentSuffixes.reversed() where fileSystem.exists(segment.path(suffix)) {
+                    try fileSystem.rename(segment.path(suffix), to: segment.path(suffix) + LogFileNames.deletedSuffix)
+                }
+            }
             // Indexes first, the log last: a `.log.swap` means the whole new segment is there.
             for suffix in LogFileNames.segmentSuffixes.reversed()
             where fileSystem.exists(name(suffix, LogFileNames.cleanedSuffix)) {
                 try fileSystem.rename(name(suffix, LogFileNames.cleanedSuffix), to: name(suffix, LogFileNames.swapSuffix))
             }
-            try fileSystem.syncDirectory(directory)
-            for segment in old { try segment.delete() }
-            try fileSystem.syncDirectory(directory)
             // The log last: while `.log.swap` exists recovery finishes the renames.
             for suffix in LogFileNames.segmentSuffixes.reversed() where fileSystem.exists(name(suffix, LogFileNames.swapSuffix)) {
                 try fileSystem.rename(name(suffix, LogFileNames.swapSuffix), to: name(suffix))
             }
-            try fileSystem.syncDirectory(directory)
         } catch {
             throw fail(error)
         }

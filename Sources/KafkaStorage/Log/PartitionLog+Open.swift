@@ -230,13 +230,25 @@ extension PartitionLog {
 extension PartitionLog {
     /// Finishes or undoes a segment swap the cleaner was doing when the process stopped (Kafka's LogLoader rules,
     /// made exact by the order `replaceSegments` keeps). `.cleaned` files are an unfinished rewrite and go. A
-    /// `<base>.log.swap` is a complete, durable replacement (renamed from `.cleaned` last, then fsynced): every
-    /// other segment whose base offset falls in its range `[base, end)` is deleted, and so are `<base>`'s own files
-    /// while the old `<base>.log` is still there (once it is gone, the files with normal names are the new ones
+    /// `<base>.log.swap` is a complete replacement (renamed from `.cleaned` last, after the replaced files were set
+    /// aside as `.deleted`): every other segment whose base offset falls in its range `[base, end)` is deleted, and
+    /// so are `<base>`'s own files while the old `<base>.log` is still there (once it is gone, the files with normal names are the new ones
     /// already renamed); then the `.swap` files take the normal names. An index `.swap` without a `.log.swap`
     /// is from before that point (the log is renamed last) and goes.
     static func completeInterruptedSwaps(directory: String, fileSystem fs: any FileSystem) throws {
-        let names = try fs.listDirectory(directory)
+        var names = try fs.listDirectory(directory)
+        // Replaced files the cleaner set aside (`.deleted`) before its swap was committed (a `.log.cleaned`, no
+        // `.log.swap`) are the log's: they take their names back. Otherwise the swap went through and open
+        // removes them with the other transient files.
+        let logSwap = LogFileNames.logSuffix + LogFileNames.swapSuffix
+        if names.contains(where: { $0.hasSuffix(LogFileNames.logSuffix + LogFileNames.cleanedSuffix) }),
+           !names.contains(where: { $0.hasSuffix(logSwap) }) {
+            for name in names where name.hasSuffix(LogFileNames.deletedSuffix) {
+                try fs.rename(FilePath.join(directory, name),
+                              to: FilePath.join(directory, String(name.dropLast(LogFileNames.deletedSuffix.count))))
+            }
+            names = try fs.listDirectory(directory)
+        }
         let cleaned = names.filter { $0.hasSuffix(LogFileNames.cleanedSuffix) }
         for name in cleaned { try fs.remove(FilePath.join(directory, name)) }
         let swaps = names.filter { $0.hasSuffix(LogFileNames.swapSuffix) }
@@ -244,7 +256,6 @@ extension PartitionLog {
             if !cleaned.isEmpty { try fs.syncDirectory(directory) }
             return
         }
-        let logSwap = LogFileNames.logSuffix + LogFileNames.swapSuffix
         var completing = Set<Int64>()
         for name in swaps where name.hasSuffix(logSwap) {
             guard let (base, _) = LogFileNames.parse(name) else { continue }

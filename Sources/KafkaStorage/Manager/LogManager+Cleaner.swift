@@ -27,8 +27,9 @@ extension LogManager {
     public func cleanFilthiestLog(
         now: Int64, map: inout OffsetMap, ioBufferSize: Int = 512 << 10, onIO: @escaping (Int64) -> Void = { _ in }
     ) throws -> CleanerRun? {
-        // Open logs only: a log that is not open took no appends since it was last open (closing an idle log and
-        // the lazy open at start-up stay cheap); it is looked at again once it is used.
+        // Open logs first; a log that is not open took no appends since it was last open, so it is looked at
+        // only when no open log needs cleaning, from its directory listing (`UnopenedLogEstimate`), and opened
+        // only when that says it is dirty enough: start-up and `closeIdle` stay cheap.
         let candidates: [(TopicPartition, PartitionHandle, LogConfig, Int64?, Int64?)] = state.withLock { state in
             guard !state.closed else { return [] }
             return state.slots.compactMap { tp, slot in
@@ -38,14 +39,24 @@ extension LogManager {
             }
         }
         var assessed: [(TopicPartition, PartitionHandle, CleaningSnapshot, CleanerPlanner.Assessment, LogConfig)] = []
-        for (tp, handle, config, checkpoint, horizon) in candidates {
+        func assess(_ tp: TopicPartition, _ handle: PartitionHandle, _ config: LogConfig, _ checkpoint: Int64?, _ horizon: Int64?) {
             guard let snapshot = try? handle.withLog({ log in log.hasFailed || log.isClosed ? nil : try log.cleaningSnapshot() })
-            else { continue }
+            else { return }
             let assessment = CleanerPlanner.assess(snapshot.plannerState(checkpoint: checkpoint, pendingDeleteHorizon: horizon),
                                                    config: config, now: now)
             assessed.append((tp, handle, snapshot, assessment, config))
         }
-        guard let pick = CleanerPlanner.filthiest(assessed.map { ($0.3, $0.4) }) else { return nil }
+        for (tp, handle, config, checkpoint, horizon) in candidates { assess(tp, handle, config, checkpoint, horizon) }
+        var pick = CleanerPlanner.filthiest(assessed.map { ($0.3, $0.4) })
+        if pick == nil, let (tp, handle, config, checkpoint, signature) = openDirtiestUnopened(now: now) {
+            assessed = []
+            assess(tp, handle, config, checkpoint, nil)
+            pick = CleanerPlanner.filthiest(assessed.map { ($0.3, $0.4) })
+            // Over-rated from the listing (timestamps, a checkpoint inside the active segment): not reopened for
+            // cleaning until its files change.
+            if pick == nil { state.withLock { _ = $0.overRatedUnopened[tp] = signature } }
+        }
+        guard let pick else { return nil }
         let (tp, handle, snapshot, assessment, _) = assessed[pick]
         let claimed = state.withLock { state in
             guard !state.closed, state.cleaning[tp] == nil, state.slots[tp]?.handle === handle else { return false }

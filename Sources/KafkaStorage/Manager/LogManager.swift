@@ -48,6 +48,9 @@ public final class LogManager: Sendable {
         var cleaning: [TopicPartition: Bool] = [:]
         /// Partitions whose cleaning failed with an I/O or format error (Kafka's uncleanable partitions).
         var uncleanable: Set<TopicPartition> = []
+        /// Logs not open that the cleaner opened on their listing's estimate and found not cleanable, with the
+        /// listing's signature then: not opened for cleaning again while it is the same.
+        var overRatedUnopened: [TopicPartition: [Int64]] = [:]
     }
 
     public let configuration: Configuration

@@ -10,6 +10,9 @@ public enum LogFileNames {
     public static let cleanedSuffix = ".cleaned"
     /// Appended to a cleaned segment's file names once it is complete and durable: recovery finishes the swap.
     public static let swapSuffix = ".swap"
+    /// Appended to a replaced segment's file names at the swap; the cleaner removes them right after, off the
+    /// partition lock, and open removes any left.
+    public static let deletedSuffix = ".deleted"
     /// The files of one segment.
     public static let segmentSuffixes = [logSuffix, indexSuffix, timeIndexSuffix, transactionIndexSuffix]
     /// Suffixes of files left mid-operation (cleaning, swapping, asynchronous deletion, atomic writes). Open first
