@@ -144,3 +144,48 @@ def test_broker_only_node_catches_up_from_a_metadata_snapshot(tmp_path, monkeypa
     finally:
         for n in every.values():
             n.kill()
+
+
+def test_topics_created_after_the_newest_snapshot_keep_their_data_across_a_restart(tmp_path, monkeypatch):
+    """At start-up a node loads its newest snapshot, then replays its own log after it: a topic created after that
+    snapshot has its logs on disk and its creation still to be replayed, and must not be taken for one deleted while
+    the node was away (replication factor 1: nothing could bring the records back)."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    nodes = combined_nodes(tmp_path, monkeypatch, CLUSTER_ID, [
+        "metadata.log.max.record.bytes.between.snapshots=4096", "metadata.log.segment.bytes=8192"])
+    try:
+        start_all(nodes.values(), timeout=30)
+        leader = nodes[wait_for("a raft leader", lambda: quorum_leader(nodes.values()))]
+        for name in TOPICS[:20]:
+            assert create_topic(leader, name, partitions=2) is None, leader.log_text()[-4000:]
+        assert wait_for("a snapshot on every node", lambda: all(checkpoints(n) for n in nodes.values()), 60), \
+            {n.name: checkpoints(n) for n in nodes.values()}
+        # One small topic after the snapshots (its records are far below the 4 KiB that trigger the next one),
+        # a partition on every node, 30 records.
+        assert create_topic(leader, "after-snapshot", partitions=3) is None
+        bootstrap = ",".join(n.bootstrap for n in nodes.values())
+        p = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+        for i in range(30):
+            p.produce("after-snapshot", key=str(i).encode(), value=f"v{i}".encode(), partition=i % 3)
+        assert p.flush(30) == 0
+        for n in nodes.values():
+            n.kill()
+        start_all(nodes.values(), timeout=30)
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": "after-snapshot-reader", "enable.auto.commit": False})
+        try:
+            c.assign([TopicPartition("after-snapshot", i, 0) for i in range(3)])
+            seen = set()
+            deadline = time.monotonic() + 60
+            while len(seen) < 30 and time.monotonic() < deadline:
+                m = c.poll(0.5)
+                if m is not None and m.error() is None:
+                    seen.add(m.value())
+        finally:
+            c.close()
+        assert seen == {f"v{i}".encode() for i in range(30)}, \
+            (len(seen), [line for n in nodes.values() for line in n.log_text().splitlines() if "deleted the log" in line][:5])
+        for n in nodes.values():
+            n.stop_cleanly()
+    finally:
+        for n in nodes.values():
+            n.kill()

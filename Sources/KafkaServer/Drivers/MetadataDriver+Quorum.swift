@@ -148,13 +148,17 @@ extension MetadataDriver {
         do {
             let records = try values.map { try MetadataRecord.decode($0) }
             let previous = controller.image
+            // Stray logs are judged only against a snapshot fetched past what this node had replayed. The one
+            // loaded at start-up is older than this node's own log tail: topics created after it have logs here
+            // and their creation is still to be replayed, so they must not be taken for deleted ones.
+            let pastReplayed = quorumState.replayedEnd > 0
             try controller.load(snapshot: records)
             quorumState.replayedEnd = id.endOffset
             quorumState.lastCommittedEpoch = id.epoch
             // A snapshot holds the bootstrap records (metadata.version), so the log needs none.
             quorumState.sawData = true
             var delta = MetadataDelta(from: previous, to: controller.image)
-            delta.fromSnapshot = true
+            delta.fromSnapshot = pastReplayed
             onCommit(delta)
             cache.publish(controller.image, offset: id.endOffset - 1)
             logger.info("metadata snapshot \(id) loaded: \(records.count) records, \(controller.image.topicsById.count) topics")
