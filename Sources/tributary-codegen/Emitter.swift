@@ -384,8 +384,27 @@ struct Emitter {
         }
     }
 
+    /// Whether `fields` hold a `records` field, directly or in a nested struct: such structs also get an encode that
+    /// lays file regions out in place (`RecordsRegions`), threaded down to the records fields.
+    func holdsRecords(_ fields: [Field]) -> Bool {
+        fields.contains { f in
+            f.elementType == "records" || (isStruct(f.elementType) && structs[f.elementType].map { holdsRecords($0.fields) } == true)
+        }
+    }
+
     private mutating func emitEncode(name: String, fields: [Field], context: Versions, topLevel: Bool) throws {
-        try block("public func encode(into buffer: inout ByteBuffer, version: Int16) throws") { e in
+        let regions = holdsRecords(fields)
+        if regions {
+            block("public func encode(into buffer: inout ByteBuffer, version: Int16) throws") { e in
+                e.line("var regions = RecordsRegions.inline")
+                e.line("try encode(into: &buffer, version: version, regions: &regions)")
+            }
+            line()
+        }
+        let signature = regions
+            ? "public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws"
+            : "public func encode(into buffer: inout ByteBuffer, version: Int16) throws"
+        try block(signature) { e in
             if topLevel {
                 e.line("guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }")
             }
@@ -405,7 +424,7 @@ struct Emitter {
                 }
                 if rv.isEmpty { continue }
                 let cond = rv.condition(within: context)
-                let stmts = try e.writeStatements(f, value: prop, buffer: "buffer", compact: e.compactExpression(f, tagged: false, context: context), context: context, tagged: false)
+                let stmts = try e.writeStatements(f, value: prop, buffer: "buffer", compact: e.compactExpression(f, tagged: false, context: context), context: context, tagged: false, regions: regions)
                 if cond == "true" { for s in stmts { e.line(s) } } else { e.block("if \(cond)") { e2 in for s in stmts { e2.line(s) } } }
             }
             if flexUsed {
@@ -437,7 +456,13 @@ struct Emitter {
         }
     }
 
-    func writeStatements(_ f: Field, value: String, buffer: String, compact: String, context: Versions, tagged: Bool) throws -> [String] {
+    /// The statements writing field `f`; with `regions`, records fields and the structs holding them take the
+    /// enclosing encode's `regions` (never inside a tagged field, whose size is computed before it is written).
+    func writeStatements(_ f: Field, value: String, buffer: String, compact: String, context: Versions, tagged: Bool,
+                         regions: Bool = false) throws -> [String] {
+        let threaded = regions && !tagged
+        let regionsArg = threaded && (f.elementType == "records" || (isStruct(f.elementType) && holdsRecords(structs[f.elementType]?.fields ?? [])))
+            ? ", regions: &regions" : ""
         let present = f.versions.intersection(context)
         let nullable = f.nullableVersions.intersection(context)
         var pre: [String] = []
@@ -456,29 +481,31 @@ struct Emitter {
             case "float64": elemWrite = "b.kafkaWriteFloat64(e)"
             case "uuid": elemWrite = "b.kafkaWriteUUID(e)"
             default:
-                if isStruct(f.elementType) { elemWrite = "try e.encode(into: &b, version: version)"; throwing = true }
+                if isStruct(f.elementType) { elemWrite = "try e.encode(into: &b, version: version\(regionsArg))"; throwing = true }
                 else { elemWrite = "b.writeInteger(e, endianness: .big)" }
             }
             return pre + ["\(throwing ? "try " : "")\(buffer).kafkaWriteArray(\(value), compact: \(compact)) { b, e in \(elemWrite) }"]
         }
         switch f.type {
         case "string": return pre + ["try \(buffer).kafkaWriteString(\(value), compact: \(compact))"]
+        case "records" where !regionsArg.isEmpty:
+            return pre + ["\(buffer).kafkaWriteRecords(\(value), compact: \(compact)\(regionsArg))"]
         case "bytes", "records": return pre + ["\(buffer).kafkaWriteBytes(\(value), compact: \(compact))"]
         case "bool": return ["\(buffer).kafkaWriteBool(\(value))"]
         case "float64": return ["\(buffer).kafkaWriteFloat64(\(value))"]
         case "uuid": return ["\(buffer).kafkaWriteUUID(\(value))"]
         default:
             if isStruct(f.type) {
-                if !isOptional(f) { return ["try \(value).encode(into: &\(buffer), version: version)"] }
+                if !isOptional(f) { return ["try \(value).encode(into: &\(buffer), version: version\(regionsArg))"] }
                 let marker = tagged ? ("\(buffer).kafkaWriteUnsignedVarint(1)", "\(buffer).kafkaWriteUnsignedVarint(0)")
                                     : ("\(buffer).writeInteger(Int8(1))", "\(buffer).writeInteger(Int8(-1))")
                 let nullableAll = nullable.isSuperset(of: present)
                 if nullableAll {
-                    return pre + ["if let v = \(value) { \(marker.0); try v.encode(into: &\(buffer), version: version) } else { \(marker.1) }"]
+                    return pre + ["if let v = \(value) { \(marker.0); try v.encode(into: &\(buffer), version: version\(regionsArg)) } else { \(marker.1) }"]
                 }
                 // Nullable in some versions only: the presence marker is written just where it is nullable.
                 let nc = nullable.condition(within: present)
-                return pre + ["if \(nc) { if let v = \(value) { \(marker.0); try v.encode(into: &\(buffer), version: version) } else { \(marker.1) } } else { try \(value)!.encode(into: &\(buffer), version: version) }"]
+                return pre + ["if \(nc) { if let v = \(value) { \(marker.0); try v.encode(into: &\(buffer), version: version\(regionsArg)) } else { \(marker.1) } } else { try \(value)!.encode(into: &\(buffer), version: version\(regionsArg)) }"]
             }
             return ["\(buffer).writeInteger(\(value), endianness: .big)"]
         }

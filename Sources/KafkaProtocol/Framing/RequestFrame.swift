@@ -80,6 +80,22 @@ public enum KafkaFrame {
         }
     }
 
+    /// Encodes a response frame whose `records` fields may hold placeholders naming `regions`: each is laid out in
+    /// place (`RecordsRegions`), and the frame's size prefix counts the regions' bytes, which the caller sends at
+    /// the marks the regions record.
+    public static func encodeResponse(
+        _ response: any KafkaResponse, apiKey: ApiKey, version: Int16, correlationId: Int32, into buffer: inout ByteBuffer,
+        regions: inout RecordsRegions
+    ) throws {
+        let sizeIndex = buffer.writerIndex
+        buffer.writeInteger(Int32(0))
+        var header = ResponseHeader()
+        header.correlationId = correlationId
+        try header.encode(into: &buffer, version: apiKey.responseHeaderVersion(version))
+        try response.encode(into: &buffer, version: version, regions: &regions)
+        buffer.setInteger(Int32(buffer.writerIndex - sizeIndex - 4 + regions.addedBytes), at: sizeIndex)
+    }
+
     /// Writes an int32 size placeholder, the body, then patches the size.
     public static func writeSized(into buffer: inout ByteBuffer, _ body: (inout ByteBuffer) throws -> Void) rethrows {
         let sizeIndex = buffer.writerIndex

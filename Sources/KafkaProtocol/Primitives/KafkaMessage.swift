@@ -49,10 +49,19 @@ public protocol KafkaStruct: Sendable, Hashable {
     /// Writes the struct as `version` lays it out; throws when a field the version lacks holds a non-default
     /// value that the schema does not mark ignorable.
     func encode(into buffer: inout ByteBuffer, version: Int16) throws
+    /// Writes the struct with the file regions its `records` fields name laid out in place (see `RecordsRegions`);
+    /// structs without records fields write themselves as `encode(into:version:)` does.
+    func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws
     /// The schema fields in declaration order (the order of the stored properties).
     static var fieldInfo: [KafkaFieldInfo] { get }
     /// Tagged fields read but not known to this schema.
     var unknownTaggedFields: [TaggedField] { get set }
+}
+
+extension KafkaStruct {
+    public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
+        try encode(into: &buffer, version: version)
+    }
 }
 
 /// A top-level schema: a request or response body, a header, a metadata or coordinator record.

@@ -109,7 +109,7 @@ enum ResponseWriter {
         }
         var buffer = channel.allocator.buffer(capacity: 256)
         var slices: [FileSlice] = []
-        var parts: [ResponseSplicer.Part]? = nil
+        var parts: [ResponseLayout.Part]? = nil
         do {
             switch outcome {
             case .respond(let response):
@@ -119,20 +119,21 @@ enum ResponseWriter {
                 try KafkaFrame.encodeResponse(response, apiKey: api, version: version,
                                               correlationId: frame.header.correlationId, into: &buffer)
             case .respondWithFileSlices(let response, let fileSlices):
+                // The regions are laid out as the response is encoded: each records field holding a placeholder
+                // gets the region's length prefix and a mark where its bytes go.
                 slices = fileSlices
+                var regions = ResponseLayout.regions(for: fileSlices)
                 try KafkaFrame.encodeResponse(response, apiKey: api, version: frame.apiVersion,
-                                              correlationId: frame.header.correlationId, into: &buffer)
+                                              correlationId: frame.header.correlationId, into: &buffer, regions: &regions)
+                // Placeholders and slices that do not pair up are a handler bug (ResponseLayout.Mismatch): the
+                // connection is closed, and the client fetches again, rather than placeholder bytes sent as records.
+                parts = try ResponseLayout.parts(of: buffer, regions: regions, slices: fileSlices)
             case .noResponse:
                 return true
             case .close(let reason):
                 logger.debug("closing connection: \(reason)")
                 channel.close(promise: nil)
                 return false
-            }
-            if !slices.isEmpty {
-                // Placeholders and slices that do not pair up are a handler bug (ResponseSplicer.Mismatch): the
-                // connection is closed, and the client fetches again, rather than marker bytes sent as records.
-                parts = try ResponseSplicer.splice(buffer, slices: slices, compact: api.isFlexible(frame.apiVersion))
             }
         } catch {
             for s in slices { close(s.descriptor) }
@@ -148,9 +149,9 @@ enum ResponseWriter {
         return true
     }
 
-    /// Writes the parts of a spliced response; file regions go out with sendfile, and their descriptors are closed
+    /// Writes the parts of a laid-out response; file regions go out with sendfile, and their descriptors are closed
     /// once written (or when the write fails).
-    static func write(_ parts: [ResponseSplicer.Part], to channel: Channel) {
+    static func write(_ parts: [ResponseLayout.Part], to channel: Channel) {
         for part in parts {
             switch part {
             case .bytes(let b):

@@ -48,8 +48,8 @@ public enum RequestOutcome: Sendable {
     case respond(any KafkaResponse)
     /// A response body whose version differs from the request's (ApiVersions answering v0 to a version it does not know).
     case respondWithVersion(any KafkaResponse, Int16)
-    /// A response whose `records` fields hold `FileSlice.placeholder` markers, each replaced on the wire by the file
-    /// region its index names, wherever it sits in the response (sendfile: the log bytes never enter user space).
+    /// A response whose `records` fields hold `FileSlice.placeholder` markers, each laid out while encoding as the
+    /// file region its index names, wherever it sits in the response (sendfile: the log bytes never enter user space).
     case respondWithFileSlices(any KafkaResponse, [FileSlice])
     /// Nothing goes back (Produce with acks=0).
     case noResponse
@@ -73,14 +73,11 @@ public struct FileSlice: Sendable {
     public var position: Int64
     public var length: Int
 
-    /// The marker a `records` field holds until the writer splices in slice `index`: 12 fixed bytes that a real
-    /// response cannot be expected to contain, then the index.
+    /// The placeholder a `records` field holds until the writer lays slice `index` out there while encoding
+    /// (`RecordsRegions`); the first few are made once, so a fetch answering many partitions allocates none.
     static func placeholder(_ index: Int) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.writeBytes(marker)
-        b.writeInteger(UInt32(index))
-        return b
+        index < preparedPlaceholders.count ? preparedPlaceholders[index] : RecordsRegions.placeholder(index)
     }
 
-    static let marker: [UInt8] = [0xF7, 0x1B, 0x7A, 0x52, 0x9C, 0x03, 0xE1, 0x5D, 0x44, 0xB0, 0x6E, 0x2A]
+    private static let preparedPlaceholders: [ByteBuffer] = (0..<256).map(RecordsRegions.placeholder)
 }

@@ -58,6 +58,11 @@ public struct FetchResponse: KafkaResponse {
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+        var regions = RecordsRegions.inline
+        try encode(into: &buffer, version: version, regions: &regions)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 12
         if version >= 1 {
@@ -72,7 +77,7 @@ public struct FetchResponse: KafkaResponse {
         if version >= 7 {
             buffer.writeInteger(self.sessionId, endianness: .big)
         }
-        try buffer.kafkaWriteArray(self.responses, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+        try buffer.kafkaWriteArray(self.responses, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
         if !(version >= 16) && self.nodeEndpoints != [] {
             throw ProtocolError.unsupportedFieldForVersion(message: "FetchResponse", field: "NodeEndpoints", version: version)
         }
@@ -123,6 +128,11 @@ public struct FetchResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = version >= 12
             if version <= 12 {
                 try buffer.kafkaWriteString(self.topic, compact: flexible)
@@ -130,7 +140,7 @@ public struct FetchResponse: KafkaResponse {
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
-            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -208,6 +218,11 @@ public struct FetchResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = version >= 12
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
@@ -236,7 +251,7 @@ public struct FetchResponse: KafkaResponse {
             if version >= 11 {
                 buffer.writeInteger(self.preferredReadReplica, endianness: .big)
             }
-            buffer.kafkaWriteBytes(self.records, compact: flexible)
+            buffer.kafkaWriteRecords(self.records, compact: flexible, regions: &regions)
             if flexible {
                 var known: [TaggedField] = []
                 if (version >= 12) && self.divergingEpoch != EpochEndOffset() {

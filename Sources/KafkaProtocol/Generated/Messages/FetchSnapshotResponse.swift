@@ -49,11 +49,16 @@ public struct FetchSnapshotResponse: KafkaResponse {
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+        var regions = RecordsRegions.inline
+        try encode(into: &buffer, version: version, regions: &regions)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
-        try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+        try buffer.kafkaWriteArray(self.topics, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
         if !(version >= 1) && self.nodeEndpoints != [] {
             throw ProtocolError.unsupportedFieldForVersion(message: "FetchSnapshotResponse", field: "NodeEndpoints", version: version)
         }
@@ -97,9 +102,14 @@ public struct FetchSnapshotResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = true
             try buffer.kafkaWriteString(self.name, compact: flexible)
-            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -155,13 +165,18 @@ public struct FetchSnapshotResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = true
             buffer.writeInteger(self.index, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
             try self.snapshotId.encode(into: &buffer, version: version)
             buffer.writeInteger(self.size, endianness: .big)
             buffer.writeInteger(self.position, endianness: .big)
-            buffer.kafkaWriteBytes(self.unalignedRecords, compact: flexible)
+            buffer.kafkaWriteRecords(self.unalignedRecords, compact: flexible, regions: &regions)
             if flexible {
                 var known: [TaggedField] = []
                 if self.currentLeader != LeaderIdAndEpoch() {

@@ -47,6 +47,11 @@ public struct ProduceRequest: KafkaRequest {
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+        var regions = RecordsRegions.inline
+        try encode(into: &buffer, version: version, regions: &regions)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = version >= 9
         if !(version >= 3) && self.transactionalId != nil {
@@ -57,7 +62,7 @@ public struct ProduceRequest: KafkaRequest {
         }
         buffer.writeInteger(self.acks, endianness: .big)
         buffer.writeInteger(self.timeoutMs, endianness: .big)
-        try buffer.kafkaWriteArray(self.topicData, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+        try buffer.kafkaWriteArray(self.topicData, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
         }
@@ -99,6 +104,11 @@ public struct ProduceRequest: KafkaRequest {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = version >= 9
             if version <= 12 {
                 try buffer.kafkaWriteString(self.name, compact: flexible)
@@ -106,7 +116,7 @@ public struct ProduceRequest: KafkaRequest {
             if version >= 13 {
                 buffer.kafkaWriteUUID(self.topicId)
             }
-            try buffer.kafkaWriteArray(self.partitionData, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+            try buffer.kafkaWriteArray(self.partitionData, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -142,9 +152,14 @@ public struct ProduceRequest: KafkaRequest {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = version >= 9
             buffer.writeInteger(self.index, endianness: .big)
-            buffer.kafkaWriteBytes(self.records, compact: flexible)
+            buffer.kafkaWriteRecords(self.records, compact: flexible, regions: &regions)
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }

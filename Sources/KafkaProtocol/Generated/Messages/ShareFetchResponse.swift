@@ -50,13 +50,18 @@ public struct ShareFetchResponse: KafkaResponse {
     }
 
     public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+        var regions = RecordsRegions.inline
+        try encode(into: &buffer, version: version, regions: &regions)
+    }
+
+    public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
         guard Self.validVersions.contains(version) else { throw ProtocolError.unsupportedVersion(message: Self.schemaName, version: version) }
         let flexible = true
         buffer.writeInteger(self.throttleTimeMs, endianness: .big)
         buffer.writeInteger(self.errorCode, endianness: .big)
         try buffer.kafkaWriteString(self.errorMessage, compact: flexible)
         buffer.writeInteger(self.acquisitionLockTimeoutMs, endianness: .big)
-        try buffer.kafkaWriteArray(self.responses, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+        try buffer.kafkaWriteArray(self.responses, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
         try buffer.kafkaWriteArray(self.nodeEndpoints, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
         if flexible {
             buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
@@ -92,9 +97,14 @@ public struct ShareFetchResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = true
             buffer.kafkaWriteUUID(self.topicId)
-            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
+            try buffer.kafkaWriteArray(self.partitions, compact: flexible) { b, e in try e.encode(into: &b, version: version, regions: &regions) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
             }
@@ -148,6 +158,11 @@ public struct ShareFetchResponse: KafkaResponse {
         }
 
         public func encode(into buffer: inout ByteBuffer, version: Int16) throws {
+            var regions = RecordsRegions.inline
+            try encode(into: &buffer, version: version, regions: &regions)
+        }
+
+        public func encode(into buffer: inout ByteBuffer, version: Int16, regions: inout RecordsRegions) throws {
             let flexible = true
             buffer.writeInteger(self.partitionIndex, endianness: .big)
             buffer.writeInteger(self.errorCode, endianness: .big)
@@ -155,7 +170,7 @@ public struct ShareFetchResponse: KafkaResponse {
             buffer.writeInteger(self.acknowledgeErrorCode, endianness: .big)
             try buffer.kafkaWriteString(self.acknowledgeErrorMessage, compact: flexible)
             try self.currentLeader.encode(into: &buffer, version: version)
-            buffer.kafkaWriteBytes(self.records, compact: flexible)
+            buffer.kafkaWriteRecords(self.records, compact: flexible, regions: &regions)
             try buffer.kafkaWriteArray(self.acquiredRecords, compact: flexible) { b, e in try e.encode(into: &b, version: version) }
             if flexible {
                 buffer.kafkaWriteTaggedFields([], unknown: self.unknownTaggedFields)
