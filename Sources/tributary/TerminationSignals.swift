@@ -4,31 +4,65 @@ import Dispatch
 import Glibc
 #endif
 
+/// The write end of the pipe the signal handler writes to; set once, before the handler is installed.
+nonisolated(unsafe) private var terminationPipeWrite: Int32 = -1
+
 /// SIGTERM and SIGINT, captured from the moment `install()` returns.
 ///
 /// Installed first thing in a command's `run()`: a signal that arrives while start-up is still binding
 /// listeners or replaying logs is remembered, and `wait()` then returns at once, so the process stops
 /// through its normal shutdown and exits 0 instead of dying by the default disposition (exit status -15).
+///
+/// Why a handler and a pipe rather than a Dispatch signal source alone: on Linux a source's registration
+/// completes asynchronously after `resume()`, and with the disposition already set to SIG_IGN a signal that
+/// arrived in that gap was discarded — the node then ran on, deaf to the SIGTERM it had been sent. `sigaction`
+/// takes effect when it returns, and a byte in the pipe waits until the reader gets to it.
 final class TerminationSignals: @unchecked Sendable {
     private let lock = PthreadMutex()
     private var fired = false
     private var failure = false
     private var waiter: CheckedContinuation<Void, Never>?
-    private var sources: [DispatchSourceSignal] = []
+    private var source: DispatchSourceRead?
 
     private init() {}
 
-    /// Ignores the default disposition of SIGTERM and SIGINT and routes both to this value.
+    /// Routes SIGTERM and SIGINT to this value (their default action, terminate, no longer applies).
     static func install() -> TerminationSignals {
         let signals = TerminationSignals()
-        let queue = DispatchQueue(label: "signals")
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            // Without a pipe the signals keep their default action: the process still stops, by signal.
+            return signals
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        terminationPipeWrite = fds[1]
+        let readEnd = fds[0]
+        let source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: DispatchQueue(label: "signals"))
+        source.setEventHandler {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while read(readEnd, &buffer, buffer.count) > 0 {}
+            signals.fire()
+        }
+        source.resume()
+        signals.source = source
         for sig in [SIGTERM, SIGINT] {
-            // The default action (terminate) is turned off first; Dispatch's source then delivers the signal.
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { signals.fire() }
-            source.resume()
-            signals.sources.append(source)
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = { _ in
+                // Only async-signal-safe calls here: one non-blocking write (a full pipe already holds a byte).
+                // errno is saved and restored so the interrupted code never sees the handler's.
+                let saved = errno
+                var byte: UInt8 = 1
+                _ = write(terminationPipeWrite, &byte, 1)
+                errno = saved
+            }
+            #endif
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(sig, &action, nil)
         }
         return signals
     }
