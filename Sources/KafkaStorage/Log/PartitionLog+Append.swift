@@ -88,6 +88,8 @@ extension PartitionLog {
             try roll(at: info.firstOffset, now: now)
         }
 
+        // The deferred epoch history is written before records follow it in the log.
+        try persistDeferredLeaderEpochs()
         let segment = activeSegment
         let previousSize = segment.size
         do {

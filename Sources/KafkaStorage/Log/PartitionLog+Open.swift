@@ -100,10 +100,12 @@ extension PartitionLog {
         if let replayUpTo { usable = usable.filter { $0 <= replayUpTo } }
         producerState = ProducerStateTable()
         producerState.mapEndOffset = segments[0].baseOffset
+        var loadedSnapshot: Int64?
         for offset in usable.reversed() {
             if let bytes = try? fileSystem.readFile(path(LogFileNames.fileName(offset, LogFileNames.snapshotSuffix))),
                let table = try? ProducerSnapshotFile.decode(bytes, offset: offset) {
                 producerState = table
+                loadedSnapshot = offset
                 break
             }
         }
@@ -126,7 +128,9 @@ extension PartitionLog {
         if fileSystem.exists(path(LeaderEpochCache.fileName)),
            let cache = try? LeaderEpochCache(text: try fileSystem.readText(path(LeaderEpochCache.fileName))) {
             leaderEpochs = cache
-            if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochs() }
+            // Entries at or after the end name epochs nothing was appended in; the file keeps them until the next
+            // append writes it (a reopen drops them again meanwhile).
+            if leaderEpochs.truncateFromEnd(logEndOffset) { leaderEpochsDeferred = true }
         }
         if fileSystem.exists(path(PartitionMetadataFile.fileName)) {
             topicId = try? PartitionMetadataFile.parse(try fileSystem.readText(path(PartitionMetadataFile.fileName)))
@@ -138,6 +142,8 @@ extension PartitionLog {
             if directoryDirty { try fileSystem.syncDirectory(directory) }
             directoryDirty = false
             if logEndOffset > segments[0].baseOffset { try writeProducerSnapshot() }
+        } else if loadedSnapshot == logEndOffset, !directoryDirty {
+            cleanOpenState = CleanOpenState(self)
         }
     }
 
