@@ -1,3 +1,4 @@
+import Dispatch
 import KafkaMetadata
 import KafkaProtocol
 import KafkaRaft
@@ -77,6 +78,9 @@ final class PartitionApplier: Sendable {
                 logger.error("cannot delete the log of \(tp): \(error)")
             }
         }
+        // A commit touching many partitions at once — the first load, or the election that unfences this node at
+        // start — opens their logs on several threads first.
+        if local.count >= 64 { openInParallel(local.filter { $0.change != .noLongerReplica }, now: now) }
         var settings: [KafkaUUID: LogConfig] = [:]
         for c in local where c.change != .noLongerReplica {
             let p = c.partition
@@ -90,9 +94,17 @@ final class PartitionApplier: Sendable {
             }
         }
         let ineligible = Set(delta.image.brokers.values.filter { !$0.isActive }.map(\.id))
+        // Per topic, not per partition: resolving a topic's settings walks every config definition.
+        var replicationConfigs: [String: ReplicationConfig] = [:]
+        func replication(_ topic: String) -> ReplicationConfig {
+            if let known = replicationConfigs[topic] { return known }
+            let config = replicationConfig(topic, image: delta.image)
+            replicationConfigs[topic] = config
+            return config
+        }
         for c in local where c.change != .noLongerReplica {
             guard let current = c.partition.current else { continue }
-            applyRole(c.partition, current, image: delta.image, ineligible: ineligible, now: now)
+            applyRole(c.partition, current, config: replication(c.partition.topicName), ineligible: ineligible, now: now)
         }
         // A broker fenced or unfenced changes which followers may join an ISR, with no partition change.
         if !delta.changedBrokers.isEmpty {
@@ -101,7 +113,7 @@ final class PartitionApplier: Sendable {
                 guard let topic = delta.image.topic(named: tp.topic), let current = topic.partitions[tp.partition] else { continue }
                 let change = PartitionChange(topicId: topic.id, topicName: tp.topic, partitionId: tp.partition,
                                              previous: current, current: current)
-                applyRole(change, current, image: delta.image, ineligible: ineligible, now: now)
+                applyRole(change, current, config: replication(tp.topic), ineligible: ineligible, now: now)
             }
         }
         // Logs found on disk at start, and topics whose configs changed (AlterConfigs): the cleaner and retention
@@ -117,7 +129,7 @@ final class PartitionApplier: Sendable {
                     try logs.updateConfig(tp, settings)
                     if p.leader == nodeId {
                         // min.insync.replicas may have changed.
-                        let config = replicationConfig(name, image: delta.image)
+                        let config = replication(name)
                         try handle.withLog { log in
                             _ = replicas.roles.withLeader(tp, log: log) { step in step.led.state.config = config }
                         }
@@ -129,8 +141,27 @@ final class PartitionApplier: Sendable {
         }
     }
 
+    /// Opens the logs on disk of the partitions a commit touches on `num.recovery.threads.per.data.dir` threads per
+    /// log directory, as Kafka's log manager loads them at start: the loops after this then find them open. Opening runs
+    /// outside the log manager's lock and each thread takes its own partitions, so they never wait on each other.
+    /// Errors are left to the loop, which logs them.
+    private func openInParallel(_ changes: [LocalPartitionChange], now: Int64) {
+        let present = Set(logs.partitions)
+        let partitions = changes.map { TopicPartition($0.partition.topicName, $0.partition.partitionId) }
+            .filter { present.contains($0) }
+        let threads = min(partitions.count,
+                          Int(config.replication.numRecoveryThreadsPerDataDir) * max(1, config.logDirs.count))
+        guard threads > 1 else { return }
+        let logs = self.logs
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            for i in stride(from: worker, to: partitions.count, by: threads) {
+                _ = try? logs.log(partitions[i], now: now)
+            }
+        }
+    }
+
     /// Leads or follows one partition as its registration says.
-    private func applyRole(_ change: PartitionChange, _ current: PartitionRegistration, image: MetadataImage,
+    private func applyRole(_ change: PartitionChange, _ current: PartitionRegistration, config: ReplicationConfig,
                            ineligible: Set<Int32>, now: Int64) {
         let tp = TopicPartition(change.topicName, change.partitionId)
         guard current.leader == nodeId else {
@@ -144,7 +175,6 @@ final class PartitionApplier: Sendable {
         }
         let term = PartitionTerm(leader: current.leader, leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch,
                                  replicas: current.replicas, isr: current.isr)
-        let config = replicationConfig(change.topicName, image: image)
         do {
             guard let handle = try logs.log(tp, now: now) else { return }
             let advanced = try handle.withLog { log -> Bool in

@@ -31,6 +31,8 @@ public final class LogManager: Sendable {
     struct Slot {
         var directoryIndex: Int
         var handle: PartitionHandle?
+        /// Set while one thread opens the log (outside the manager's lock); others asking for it wait on it.
+        var opening: OpenGate?
         var config: LogConfig
         /// The partition's files are consistent without recovery (clean start, or closed by us).
         var clean: Bool
@@ -108,42 +110,96 @@ public final class LogManager: Sendable {
     /// The log of `topicPartition`, opened (and recovered if needed) on first use; nil when the partition has
     /// no directory here.
     public func log(_ topicPartition: TopicPartition, now: Int64) throws -> PartitionHandle? {
-        try state.withLock { state in
-            guard state.slots[topicPartition] != nil else { return nil }
-            return try openLocked(&state, topicPartition, now: now)
-        }
+        try open(topicPartition, now: now) { _ in false }
     }
 
     /// Returns the partition's log, creating its directory (in the log directory with the fewest partitions)
     /// when missing.
     public func createLog(_ topicPartition: TopicPartition, config: LogConfig? = nil, topicId: KafkaUUID? = nil,
                           now: Int64) throws -> PartitionHandle {
-        let handle: PartitionHandle = try state.withLock { state in
-            if state.slots[topicPartition] == nil {
-                var counts = Array(repeating: 0, count: configuration.logDirs.count)
-                for slot in state.slots.values { counts[slot.directoryIndex] += 1 }
-                let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
-                state.slots[topicPartition] = Slot(directoryIndex: index, handle: nil,
-                                                   config: config ?? configuration.defaultConfig, clean: true,
-                                                   checkpoints: .init())
-            }
-            return try openLocked(&state, topicPartition, now: now)
+        let created = try open(topicPartition, now: now) { state in
+            var counts = Array(repeating: 0, count: configuration.logDirs.count)
+            for slot in state.slots.values { counts[slot.directoryIndex] += 1 }
+            let index = counts.indices.min { counts[$0] < counts[$1] } ?? 0
+            state.slots[topicPartition] = Slot(directoryIndex: index, handle: nil,
+                                               config: config ?? configuration.defaultConfig, clean: true,
+                                               checkpoints: .init())
+            return true
         }
+        guard let handle = created else { throw StorageError.notFound("\(topicPartition)") }
         if let topicId { try handle.withLog { try $0.setTopicId(topicId) } }
         return handle
     }
 
-    private func openLocked(_ state: inout State, _ topicPartition: TopicPartition, now: Int64) throws -> PartitionHandle {
-        var slot = state.slots[topicPartition]!
-        if let handle = slot.handle { return handle }
+    private enum OpenStep {
+        case absent
+        case open(PartitionHandle)
+        case wait(OpenGate)
+        case openHere(OpenGate, Slot)
+    }
+
+    /// The partition's handle, opening its log when needed. The opening itself (reading, perhaps recovering the
+    /// files) runs outside the manager's lock: the slot holds a gate meanwhile, and only callers asking for the
+    /// same partition wait on it. `addMissing` may add the slot (under the lock) and says whether it did.
+    private func open(_ topicPartition: TopicPartition, now: Int64,
+                      addMissing: (inout State) -> Bool) throws -> PartitionHandle? {
+        let step: OpenStep = try state.withLock { state in
+            if state.slots[topicPartition] == nil, !addMissing(&state) { return .absent }
+            guard let slot = state.slots[topicPartition] else { return .absent }
+            if let handle = slot.handle { return .open(handle) }
+            if let gate = slot.opening { return .wait(gate) }
+            guard !state.closed else { throw StorageError.logFailed("\(topicPartition): the log manager is closed") }
+            let gate = OpenGate()
+            state.slots[topicPartition]!.opening = gate
+            return .openHere(gate, slot)
+        }
+        switch step {
+        case .absent: return nil
+        case .open(let handle): return handle
+        case .wait(let gate): return try gate.wait()
+        case .openHere(let gate, let slot):
+            do {
+                let handle = try openOutsideLock(topicPartition, slot, gate: gate, now: now)
+                gate.finish(.success(handle))
+                return handle
+            } catch {
+                state.withLock { state in
+                    if state.slots[topicPartition]?.opening === gate { state.slots[topicPartition]!.opening = nil }
+                }
+                gate.finish(.failure(error))
+                throw error
+            }
+        }
+    }
+
+    private func openOutsideLock(_ topicPartition: TopicPartition, _ slot: Slot, gate: OpenGate,
+                                 now: Int64) throws -> PartitionHandle {
         let log = try PartitionLog.open(
             directory: directoryPath(slot.directoryIndex, topicPartition), topicPartition: topicPartition,
             config: slot.config, cache: cache, checkpoints: slot.checkpoints, cleanShutdown: slot.clean, now: now)
         if let report = log.recovery { configuration.onRecovery?(topicPartition, report) }
         let handle = PartitionHandle(log)
-        slot.handle = handle
-        slot.clean = false
-        state.slots[topicPartition] = slot
+        // Published in the same step that ends the gate. What changed while the files were read: settings
+        // (updateConfig) are taken over; a partition deleted or a manager closed meanwhile gets no log. The new
+        // handle's lock is taken inside the manager's, the order every other path uses.
+        let published: Bool = try state.withLock { state in
+            guard var current = state.slots[topicPartition], current.opening === gate, !state.closed else {
+                try handle.withLog { $0.isClosed = true }
+                return false
+            }
+            if current.config != slot.config {
+                let config = current.config
+                try handle.withLog { $0.config = config }
+            }
+            current.opening = nil
+            current.handle = handle
+            current.clean = false
+            state.slots[topicPartition] = current
+            return true
+        }
+        guard published else {
+            throw StorageError.notFound("\(topicPartition) (deleted or closed while it was being opened)")
+        }
         return handle
     }
 
@@ -258,7 +314,12 @@ public final class LogManager: Sendable {
     public func close(brokerEpoch: Int64, now: Int64) throws {
         var failedDirectories = Set<Int>()
         var firstError: Error?
-        let slots = state.withLock { $0.slots }
+        // Closed first, in the step that takes the list: an open in flight then either was published before
+        // (and is in the list) or sees the manager closed and gives up its log.
+        let slots = state.withLock { state in
+            state.closed = true
+            return state.slots
+        }
         for (tp, slot) in slots {
             guard let handle = slot.handle else { continue }
             do {
