@@ -4,6 +4,12 @@ import KafkaProtocol
 extension LeaderReplicationState {
     /// The clock: proposes removing ISR members that have not caught up within `replica.lag.time.max.ms`
     /// (Kafka checks every half lag interval; the driver decides how often to call).
+    /// Whether `tick` can have anything to do: only an ISR with another replica than this one can shrink.
+    public var mayShrinkIsr: Bool {
+        guard case .committed(let current) = isrState else { return false }
+        return current.contains { $0 != localId }
+    }
+
     public mutating func tick(now: Int64) -> [ReplicationAction] {
         guard case .committed(let current) = isrState else { return [] }
         let lagging = current.filter { id in

@@ -250,8 +250,15 @@ final class PartitionReplicas: Sendable {
     func tick(now: Int64) {
         var queued = false
         state.withLock { s in
+            // Only partitions with waiting acks=all produces or an ISR that could shrink have anything to do; the
+            // others are not copied out and written back (with 10,000 idle partitions led, that copying was a
+            // steady cost of every tick, and writing into the dictionary being iterated copied it whole).
+            var due: [TopicPartition] = []
             for (tp, role) in s.roles {
-                guard case .leader(var led) = role else { continue }
+                if case .leader(let led) = role, !led.acks.isEmpty || led.state.mayShrinkIsr { due.append(tp) }
+            }
+            for tp in due {
+                guard case .leader(var led) = s.roles[tp] else { continue }
                 Self.finish(led.acks.expire(now: now), &s)
                 for case .sendAlterPartition(let proposal) in led.state.tick(now: now) {
                     s.proposals[tp] = proposal
