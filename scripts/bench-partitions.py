@@ -96,7 +96,7 @@ class Node:
         return time.monotonic() - t0
 
 
-def run(binary, partitions, timeout):
+def run(binary, partitions, timeout, keep=False):
     work = tempfile.mkdtemp(prefix="bench-partitions-")
     node = Node(binary, work)
     topics = [f"t{i:05d}" for i in range(partitions // PER_TOPIC)]
@@ -136,7 +136,10 @@ def run(binary, partitions, timeout):
         if node.proc and node.proc.poll() is None:
             node.proc.kill()
             node.proc.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+        if keep:
+            print(f"kept {work} (cleanly stopped; start it again with the same log.dirs to profile a start)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -145,12 +148,13 @@ def main():
     p.add_argument("--bin", default=os.path.join(root, ".build", "release", "tributary"))
     p.add_argument("--partitions", default="1000,10000")
     p.add_argument("--timeout", type=float, default=300, help="seconds any one wait may take")
+    p.add_argument("--keep", action="store_true", help="keep each run's directory (cleanly stopped) for profiling")
     a = p.parse_args()
     print("| partitions | create s | RSS MB | fds | clean stop s | start after clean s | RSS MB after | fds after "
           "| start after kill -9 s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for n in [int(x) for x in a.partitions.split(",")]:
-        run(a.bin, n, a.timeout)
+        run(a.bin, n, a.timeout, a.keep)
 
 
 if __name__ == "__main__":

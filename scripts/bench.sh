@@ -6,6 +6,11 @@
 #   QUICK=1 scripts/bench.sh             1/10-size smoke run (~1 min)
 #   TESTS="a e h" scripts/bench.sh       a subset (g and h are optional extras, see ../shared/bench/README.md)
 #   KBENCH_ARGS="-X enable.idempotence=true" scripts/bench.sh
+#   BIN=/tmp/old/tributary scripts/bench.sh   that binary instead of building one (a before/after pair)
+#   COMPARE_WITH=/tmp/tributary-bench.X/results/results.jsonl scripts/bench.sh   also the side-by-side table
+#                                        (summarize_run.py --compare: that run, then this one, with ratios)
+#   IDLE_CONNS=10000 scripts/bench.sh    hold that many idle connections (each sent one ApiVersions) through the
+#                                        suite: prints the RSS they add; compare the table with a run without
 #
 # Other env: PORT (broker port; default: a free one, the controller listener takes PORT+1), SCRATCH (SwiftPM
 # scratch dir, default .build-bench), NO_BUILD=1 (reuse the binary in SCRATCH), KEEP=1 (keep the temp dir with
@@ -13,8 +18,9 @@
 #
 # Steps: installs librdkafka-dev/pkg-config when missing, copies the bench to a temp dir and builds kbench there,
 # builds `tributary` in release, starts it on a fresh data dir (timing exec -> first ApiVersions/Metadata answer),
-# records idle RSS, runs bench/run.sh with BROKER_PID (per-test broker CPU s and peak RSS), stops the broker with
-# SIGTERM and prints the tables. It prints figures only; it never asserts timings. Exit status: run.sh's (0 all
+# records idle RSS, runs bench/run.sh one test at a time with BROKER_PID (per-test broker CPU s and peak RSS),
+# asking the broker before and after each test for the requests it served (SIGUSR1 logs "requests served: ..."),
+# stops the broker with SIGTERM and prints the tables: per test broker CPU µs per message and per request. It prints figures only; it never asserts timings. Exit status: run.sh's (0 all
 # tests passed, 1 a test failed, 2 no broker), or 3 when the broker did not build or start.
 set -uo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,7 +43,9 @@ make -s -C "$tmp/bench" >&2 || { echo "bench.sh: kbench build failed" >&2; exit 
 
 # 2. The release broker.
 case "$scratch" in /*) bin="$scratch/release/tributary" ;; *) bin="$here/$scratch/release/tributary" ;; esac
-if [ "${NO_BUILD:-0}" != 1 ]; then
+if [ -n "${BIN:-}" ]; then
+  bin="$BIN"
+elif [ "${NO_BUILD:-0}" != 1 ]; then
   log "swift build -c release --scratch-path $scratch --product tributary"
   (cd "$here" && swift build -c release --scratch-path "$scratch" --product tributary >"$tmp/build.log" 2>&1) \
     || { tail -30 "$tmp/build.log" >&2; echo "bench.sh: build failed" >&2; exit 3; }
@@ -131,31 +139,103 @@ cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); split($0, f, " "); 
 cpu_start="$(cpu_s "$broker_pid")"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# 4. The suite (run.sh samples the broker through BROKER_PID; its summary table goes to stdout).
+# 4. Optional idle connections, held by one process for the whole suite (loopback only; it exits with bench.sh).
+holder_pid=""
+if [ "${IDLE_CONNS:-0}" -gt 0 ]; then
+  rss_before_idle="$(rss_kb "$broker_pid" VmRSS:)"
+  python3 - "$port" "$IDLE_CONNS" > "$tmp/idle.txt" 2>&1 <<'PY' &
+import resource, socket, struct, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+cid = b"idle"
+req = struct.pack(">hhih", 18, 0, 1, len(cid)) + cid
+conns = []
+for i in range(n):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(struct.pack(">i", len(req)) + req)
+        size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        s.recv(size, socket.MSG_WAITALL)
+        conns.append(s)
+    except OSError as e:
+        print(f"stopped at {len(conns)} connections: {e}", flush=True)
+        break
+print(f"holding {len(conns)}", flush=True)
+time.sleep(24 * 3600)  # killed by bench.sh at the end
+PY
+  holder_pid=$!
+  for _ in $(seq 600); do grep -q "holding" "$tmp/idle.txt" 2>/dev/null && break; sleep 0.5; done
+  sleep 2
+  rss_after_idle="$(rss_kb "$broker_pid" VmRSS:)"
+  log "idle connections: $(cat "$tmp/idle.txt"); broker RSS $((rss_before_idle / 1024)) MB -> $((rss_after_idle / 1024)) MB"
+fi
+
+# 5. The suite, one test at a time (run.sh samples the broker through BROKER_PID; its tables go to stdout),
+# with the broker's request counts around each test.
 out="$tmp/results"
+mkdir -p "$out"
+served() { # the broker's last "requests served" line after asking for a new one
+  local before; before=$(grep -c "requests served" "$tmp/broker.log")
+  kill -USR1 "$broker_pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do [ "$(grep -c "requests served" "$tmp/broker.log")" -gt "$before" ] && break; sleep 0.05; done
+  grep "requests served" "$tmp/broker.log" | tail -1 | sed 's/.*requests served: //'
+}
 ( # sample the load average every 5 s during the run
   while kill -0 "$broker_pid" 2>/dev/null; do cut -d' ' -f1 /proc/loadavg >> "$tmp/loadavg.txt"; sleep 5; done ) &
 sampler=$!
-BROKER_PID="$broker_pid" LABEL=tributary OUT="$out" "$tmp/bench/run.sh" "$bootstrap"
-rc=$?
+reps="${REPS:-3}"; [ "${QUICK:-0}" = 1 ] && reps=1
+rc=0
+for rep in $(seq "$reps"); do
+  for t in ${TESTS:-a b c d e f}; do
+    before="$(served)"
+    BROKER_PID="$broker_pid" LABEL=tributary OUT="$out" TESTS="$t" REPS=1 "$tmp/bench/run.sh" "$bootstrap" >> "$tmp/run-output.txt"
+    r=$?; [ "$r" -gt "$rc" ] && rc=$r
+    after="$(served)"
+    printf '%s\t%s\t%s\t%s\n' "$t" "$rep" "$before" "$after" >> "$out/requests.tsv"
+  done
+done
 kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+[ -n "$holder_pid" ] && { kill "$holder_pid" 2>/dev/null; wait "$holder_pid" 2>/dev/null; }
 cpu_end="$(cpu_s "$broker_pid")"
 hwm="$(rss_kb "$broker_pid" VmHWM:)"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 alive=yes; kill -0 "$broker_pid" 2>/dev/null || alive="NO (crashed; see log)"
 stop_broker
 
-# 5. Our figures next to Kafka 3.7.1's (measured on this machine kind on another day: compare shapes, not digits).
+# 6. Our figures next to Kafka 3.7.1's (measured on this machine kind on another day: compare shapes, not digits).
 echo
 echo "### tributary vs Kafka 3.7.1 reference"
 echo
-python3 - "$out/results.jsonl" <<'PY'
-import json, statistics, sys
+python3 - "$out/results.jsonl" "$out/requests.tsv" <<'PY'
+import json, re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     if line.startswith("{"):
         d = json.loads(line)
         rows.setdefault(d.get("label"), []).append(d)
+# Requests each test made the broker serve: the difference of the counts logged before and after it, matched to
+# the test's result lines in order (run.sh names a test's rows by a label starting with its letter).
+def parse(text):
+    m = re.match(r"total (\d+);(.*)", text or "")
+    if not m: return None
+    apis = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+)", m.group(2)))
+    return int(m.group(1)), apis
+requests = {}
+try:
+    for line in open(sys.argv[2]):
+        t, rep, before, after = (line.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
+        b, a = parse(before), parse(after)
+        if a is None: continue
+        b = b or (0, {})
+        delta = {k: v - b[1].get(k, 0) for k, v in a[1].items()}
+        requests.setdefault(t, []).append((a[0] - b[0], delta))
+except FileNotFoundError:
+    pass
+for label, rs in rows.items():
+    # A failed run has a row too (without CPU figures), so rows and counts pair up in order.
+    for r, q in zip(rs, requests.get(label[:1], [])):
+        r["requests"], r["requests_by_api"] = q
 def med(label, key, scale=1.0):
     v = [r[key] for r in rows.get(label, []) if r.get(key) is not None]
     return None if not v else statistics.median(v) * scale
@@ -166,6 +246,13 @@ def per_msg(label):
         if r.get("test") == "conns" and r.get("records_per_s") and r.get("elapsed_s"):
             n = r["records_per_s"] * r["elapsed_s"]
         if r.get("broker_cpu_s") is not None and n: v.append(r["broker_cpu_s"] * 1e6 / n)
+    return statistics.median(v) if v else None
+def per_request(label):
+    v = [r["broker_cpu_s"] * 1e6 / r["requests"] for r in rows.get(label, [])
+         if r.get("broker_cpu_s") is not None and r.get("requests")]
+    return statistics.median(v) if v else None
+def requests_of(label, api=None):
+    v = [(r["requests_by_api"].get(api, 0) if api else r["requests"]) for r in rows.get(label, []) if r.get("requests")]
     return statistics.median(v) if v else None
 def f(v, fmt): return "-" if v is None else fmt.format(v)
 spec = [
@@ -178,8 +265,8 @@ spec = [
     ("f_conns100_batch10_p6", "100 connections (batches/s)", "batches_per_s", "{:,.0f}", "143,000"),
     ("g_produce_100B_50k_rate_acksall_p1", "produce 50k msg/s acks=all p50 / p99 (ms)", None, None, "-"),
 ]
-print("| test | tributary | broker CPU µs/msg | broker RSS peak MB | failed runs | Kafka 3.7.1 |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| test | tributary | broker CPU µs/msg | requests (Produce / Fetch) | broker CPU µs/request | broker RSS peak MB | failed runs | Kafka 3.7.1 |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for label, name, key, fmt, kafka in spec:
     if label not in rows: continue
     if key is None:
@@ -188,7 +275,8 @@ for label, name, key, fmt, kafka in spec:
         val = f(med(label, key), fmt)
     failed = sum(1 for r in rows[label] if r.get("test") == "failed")
     ref = kafka + (" (0.26 µs/msg)" if label.startswith("a_") else "")
-    print(f"| {name} | {val} | {f(per_msg(label), '{:.2f}')} | {f(med(label, 'broker_rss_peak_MB'), '{:.0f}')} | {failed} | {ref} |")
+    reqs = f"{f(requests_of(label), '{:,.0f}')} ({f(requests_of(label, 'Produce'), '{:,.0f}')} / {f(requests_of(label, 'Fetch'), '{:,.0f}')})"
+    print(f"| {name} | {val} | {f(per_msg(label), '{:.2f}')} | {reqs} | {f(per_request(label), '{:.1f}')} | {f(med(label, 'broker_rss_peak_MB'), '{:.0f}')} | {failed} | {ref} |")
 PY
 loads="$(sort -n "$tmp/loadavg.txt" 2>/dev/null | awk '{a[NR]=$1} END{if(NR) printf "min %s, median %s, max %s", a[1], a[int((NR+1)/2)], a[NR]}')"
 cat <<EOF
@@ -205,5 +293,11 @@ cat <<EOF
 load average (1 min): before ${load_before%% *} (1/5/15: $load_before), during the run: ${loads:-n/a}, after $load_after ($(nproc) cpus)
 results: $out (results.jsonl, kbench.log, summary.md); broker log: $tmp/broker.log
 EOF
+if [ -n "${COMPARE_WITH:-}" ]; then
+  echo
+  echo "### $COMPARE_WITH (A) vs this run (B)"
+  echo
+  python3 "$tmp/bench/summarize_run.py" --compare "$COMPARE_WITH" "$out/results.jsonl" --names before after
+fi
 [ "${KEEP:-0}" = 1 ] || log "(KEEP=1 keeps the broker's data dir too)"
 exit "$rc"

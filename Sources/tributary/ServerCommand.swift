@@ -59,6 +59,8 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started node \(loaded.config.nodeId) (cluster \(broker.context.clusterId))")
+        // SIGUSR1: the requests served so far, per API (what a benchmark divides the broker's CPU time by).
+        termination.onStatsRequest { logger.info("\(RequestCounts.shared.summary)") }
         let config = loaded.config
         let ready = Task {
             do {

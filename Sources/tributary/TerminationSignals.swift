@@ -23,6 +23,7 @@ final class TerminationSignals: @unchecked Sendable {
     private var failure = false
     private var waiter: CheckedContinuation<Void, Never>?
     private var source: DispatchSourceRead?
+    private var statsHandler: (@Sendable () -> Void)?
 
     private init() {}
 
@@ -43,19 +44,29 @@ final class TerminationSignals: @unchecked Sendable {
         let source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: DispatchQueue(label: "signals"))
         source.setEventHandler {
             var buffer = [UInt8](repeating: 0, count: 64)
-            while read(readEnd, &buffer, buffer.count) > 0 {}
-            signals.fire()
+            var terminate = false
+            var stats = false
+            while true {
+                let n = read(readEnd, &buffer, buffer.count)
+                guard n > 0 else { break }
+                for byte in buffer[0 ..< n] {
+                    if Int32(byte) == SIGUSR1 { stats = true } else { terminate = true }
+                }
+            }
+            if stats { signals.requestStats() }
+            if terminate { signals.fire() }
         }
         source.resume()
         signals.source = source
-        for sig in [SIGTERM, SIGINT] {
+        // SIGUSR1 asks for the request counts (`onStatsRequest`); before a handler is set it is absorbed.
+        for sig in [SIGTERM, SIGINT, SIGUSR1] {
             var action = sigaction()
             #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = { _ in
+            action.__sigaction_handler.sa_handler = { sig in
                 // Only async-signal-safe calls here: one non-blocking write (a full pipe already holds a byte).
                 // errno is saved and restored so the interrupted code never sees the handler's.
                 let saved = errno
-                var byte: UInt8 = 1
+                var byte = UInt8(truncatingIfNeeded: sig)
                 _ = write(terminationPipeWrite, &byte, 1)
                 errno = saved
             }
@@ -65,6 +76,20 @@ final class TerminationSignals: @unchecked Sendable {
             sigaction(sig, &action, nil)
         }
         return signals
+    }
+
+    /// Called (on the signals queue) for each SIGUSR1 from now on.
+    func onStatsRequest(_ handler: @escaping @Sendable () -> Void) {
+        lock.lock()
+        statsHandler = handler
+        lock.unlock()
+    }
+
+    private func requestStats() {
+        lock.lock()
+        let handler = statsHandler
+        lock.unlock()
+        handler?()
     }
 
     /// Returns once SIGTERM or SIGINT has arrived (at once if one already has).

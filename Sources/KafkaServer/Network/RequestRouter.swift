@@ -30,6 +30,7 @@ public struct RequestRouter: Sendable {
         guard let api = frame.apiKey, let handler = handlers[api] else {
             return .close(reason: "unknown API key \(frame.rawApiKey)")
         }
+        RequestCounts.shared.record(api)
         guard handler.versions.contains(frame.apiVersion) else {
             if api == .apiVersions {
                 // KIP-511: a client that asks with a version we do not know gets a v0 answer with our ranges.
