@@ -37,6 +37,8 @@ struct ServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tributary")
+        // Before any listener or log directory opens descriptors: each client connection is one.
+        FileLimit.raiseSoftToHard(logger: logger)
         let loaded: LoadedBrokerConfig
         do {
             loaded = try BrokerConfig.load(

@@ -83,6 +83,13 @@ public final class Broker: Sendable {
             let lost = report.truncatedBytes > 0 || report.segmentsDeleted > 0
             recoveryLogger.log(level: lost ? .info : .debug, "recovered \(tp) after an unclean shutdown: \(report.segmentsChecked) segment\(report.segmentsChecked == 1 ? "" : "s") checked, \(report.truncatedBytes) bytes truncated\(report.segmentsDeleted > 0 ? ", \(report.segmentsDeleted) segments deleted" : ""), log end offset \(report.logEndOffset)")
         }
+        // Client connections and cached segment files share the open-file limit with everything else: running
+        // out of descriptors kills the process (see DescriptorBudget), so both are capped to fit it.
+        let connectionLimits = try BrokerConnectionLimits(
+            network: config.network, overridesOrigin: config.values["max.connections.per.ip.overrides"]?.origin ?? .defaultValue,
+            softFileLimit: OpenFileLimit.soft, maxOpenSegmentFiles: storage.maxOpenFiles)
+        connectionLimits.logReductions(network: config.network, maxOpenSegmentFiles: storage.maxOpenFiles, logger: logger)
+        storage.maxOpenFiles = connectionLimits.budget.segmentFiles
         let logs = try LogManager(configuration: storage, fileSystem: fs, now: clock())
         let replicas = ReplicaManager(logs: logs, clock: clock, logger: logger)
         for (dir, clean) in zip(config.logDirs, logs.cleanShutdown) where !clean && !logs.partitions.isEmpty {
@@ -118,7 +125,9 @@ public final class Broker: Sendable {
                 logger.info("metadata quorum \(voters), controller listener \(raft.listenerName)://\(raft.listenHost):\(raft.port), election seed \(seed)")
             }
             metadata = try await MetadataDriver.start(
-                quorum: raft, observer: config.isQuorumObserver, group: group, configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
+                quorum: raft, observer: config.isQuorumObserver, group: group,
+                connectionLimiter: ConnectionLimiter(quota: connectionLimits.controller, eventLoop: group.next(), rejections: nil),
+                configuration: controllerConfig, sessionTimeoutMs: sessionTimeoutMs,
                 clock: clock, logger: logger, onCommit: { delta in applier.apply(delta) })
         } else {
             metadata = try MetadataDriver(
@@ -173,7 +182,8 @@ public final class Broker: Sendable {
         }
         let listeners = ClientListeners(
             endpoints: clientEndpoints, group: group, router: router, maxRequestSize: Int(config.network.socketRequestMaxBytes),
-            logger: logger, badConnections: badConnections)
+            logger: logger, badConnections: badConnections,
+            limiter: ConnectionLimiter(quota: connectionLimits.clients, eventLoop: group.next(), rejections: badConnections))
         let isBroker = config.isBroker
         let serving: Task<Void, any Error>
         if quorum && isBroker {

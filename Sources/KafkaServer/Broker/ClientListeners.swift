@@ -29,16 +29,19 @@ final class ClientListeners: Sendable {
     private let maxRequestSize: Int
     private let logger: Logger
     private let badConnections: BadConnectionLog
+    /// max.connections and max.connections.per.ip, counted over all these listeners together.
+    let limiter: ConnectionLimiter
     private let state = Mutex(State())
 
     init(endpoints: [Endpoint], group: any EventLoopGroup, router: RequestRouter, maxRequestSize: Int,
-         logger: Logger, badConnections: BadConnectionLog) {
+         logger: Logger, badConnections: BadConnectionLog, limiter: ConnectionLimiter) {
         self.endpoints = endpoints
         self.group = group
         self.router = router
         self.maxRequestSize = maxRequestSize
         self.logger = logger
         self.badConnections = badConnections
+        self.limiter = limiter
     }
 
     /// Binds every endpoint; the first failure closes what was bound and throws, naming the listener. A bind that
@@ -49,7 +52,7 @@ final class ClientListeners: Sendable {
             do {
                 listener = try await KafkaListener.bind(
                     name: endpoint.name, host: endpoint.host, port: endpoint.port, group: group, router: router,
-                    maxRequestSize: maxRequestSize, logger: logger, badConnections: badConnections)
+                    maxRequestSize: maxRequestSize, logger: logger, badConnections: badConnections, limiter: limiter)
             } catch {
                 await close()
                 throw error

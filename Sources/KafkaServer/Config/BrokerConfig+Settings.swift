@@ -107,6 +107,8 @@ public struct NetworkSettings: Sendable, Equatable {
     public var connectionsMaxIdleMs: Int64
     public var maxConnections: Int32
     public var maxConnectionsPerIp: Int32
+    /// `max.connections.per.ip.overrides` as written ("host:count,..."; `ConnectionQuota.parseOverrides`).
+    public var maxConnectionsPerIpOverrides: String
     public var requestTimeoutMs: Int32
     public var messageMaxBytes: Int32
     public var fetchMaxBytes: Int32
@@ -122,6 +124,7 @@ public struct NetworkSettings: Sendable, Equatable {
         connectionsMaxIdleMs = v.long("connections.max.idle.ms")
         maxConnections = v.int("max.connections")
         maxConnectionsPerIp = v.int("max.connections.per.ip")
+        maxConnectionsPerIpOverrides = v.string("max.connections.per.ip.overrides") ?? ""
         requestTimeoutMs = v.int("request.timeout.ms")
         messageMaxBytes = v.int("message.max.bytes")
         fetchMaxBytes = v.int("fetch.max.bytes")

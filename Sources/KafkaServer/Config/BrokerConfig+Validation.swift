@@ -15,6 +15,7 @@ extension BrokerConfig {
         }
         try validateReplicaTimeouts()
         try validateConsumerGroupSettings()
+        try validateConnectionLimits()
         guard !quorumVoters.isEmpty || !quorumBootstrapServers.isEmpty else {
             throw fail(["controller.quorum.voters", "controller.quorum.bootstrap.servers"],
                        "Either controller.quorum.voters (id@host:port,...) or controller.quorum.bootstrap.servers "
@@ -112,6 +113,18 @@ extension BrokerConfig {
         if let bad = values.list("group.consumer.assignors").first(where: { !known.contains(GroupCoordinatorSettings.assignorName($0)) }) {
             throw ConfigError.inconsistent(keys: ["group.consumer.assignors"],
                                            message: "group.consumer.assignors contains \(bad); supported assignors are uniform and range")
+        }
+    }
+
+    /// Kafka's checks of the connection limits: the overrides parse (the error names the bad entry), and a
+    /// per-address limit of zero needs overrides (it would refuse every client).
+    private func validateConnectionLimits() throws {
+        let key = "max.connections.per.ip.overrides"
+        let overrides = try ConnectionQuota.parseOverrides(network.maxConnectionsPerIpOverrides,
+                                                           origin: values[key]?.origin ?? .defaultValue)
+        if network.maxConnectionsPerIp == 0, overrides.isEmpty {
+            throw ConfigError.inconsistent(keys: ["max.connections.per.ip", key],
+                                           message: "max.connections.per.ip can be set to zero only if \(key) property is set.")
         }
     }
 

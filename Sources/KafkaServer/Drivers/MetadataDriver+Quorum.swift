@@ -35,8 +35,10 @@ extension MetadataDriver {
     /// Starts the Raft node of `config` on its controller listener and a driver replaying its log.
     /// - Parameter observer: a broker-only node's: no controller listener is bound and it never leads (its id is
     ///   not among the voters), so its controller only replays; commands go to the active one by forwarding.
+    /// - Parameter connectionLimiter: the controller listener's connection limits (nil: unlimited).
     public static func start(
-        quorum config: RaftDriverConfig, observer: Bool = false, group: any EventLoopGroup, configuration: ControllerConfiguration,
+        quorum config: RaftDriverConfig, observer: Bool = false, group: any EventLoopGroup,
+        connectionLimiter: ConnectionLimiter? = nil, configuration: ControllerConfiguration,
         sessionTimeoutMs: Int64 = BrokerSessions.defaultSessionTimeoutMs,
         clock: @escaping @Sendable () -> Int64, logger: Logger,
         onCommit: @escaping @Sendable (MetadataDelta) -> Void
@@ -47,7 +49,7 @@ extension MetadataDriver {
         let server = try await RaftNodeServer.start(config: config, stateMachine: MetadataStateMachine(),
                                                     group: group, logger: logger,
                                                     commands: ControllerHandlers.commands(local, clusterId: config.raft.clusterId),
-                                                    serve: !observer)
+                                                    serve: !observer, connectionLimiter: connectionLimiter)
         let driver = MetadataDriver(quorum: server, configuration: configuration, sessionTimeoutMs: sessionTimeoutMs,
                                     clock: clock, logger: logger, onCommit: onCommit)
         local.bind(driver)

@@ -19,15 +19,17 @@ public final class RaftNodeServer: Sendable {
     /// - Parameter commands: handlers the controller listener serves besides the raft APIs (the controller's
     ///   broker lifecycle and admin APIs).
     /// - Parameter serve: false for an observer with no controller listener (nothing is bound).
+    /// - Parameter connectionLimiter: the controller listener's connection limits (nil: unlimited).
     public static func start(config: RaftDriverConfig, stateMachine: any RaftStateMachine, group: any EventLoopGroup,
-                             logger: Logger, commands: [any ApiHandler] = [], serve: Bool = true) async throws -> RaftNodeServer {
+                             logger: Logger, commands: [any ApiHandler] = [], serve: Bool = true,
+                             connectionLimiter: ConnectionLimiter? = nil) async throws -> RaftNodeServer {
         let driver = try await RaftDriver.start(config: config, stateMachine: stateMachine, group: group)
         guard serve else { return RaftNodeServer(driver: driver, listener: nil) }
         do {
             let listener = try await KafkaListener.bind(
                 name: config.listenerName, host: config.listenHost, port: config.port, group: group,
                 router: RaftRequestHandler.controllerRouter(driver: driver, commands: commands), maxRequestSize: 104_857_600, logger: logger,
-                badConnections: BadConnectionLog(logger: logger, clock: RaftLogStore.systemWallClock))
+                badConnections: BadConnectionLog(logger: logger, clock: RaftLogStore.systemWallClock), limiter: connectionLimiter)
             return RaftNodeServer(driver: driver, listener: listener)
         } catch {
             await driver.crash()
