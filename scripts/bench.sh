@@ -9,6 +9,9 @@
 #   BIN=/tmp/old/tributary scripts/bench.sh   that binary instead of building one (a before/after pair)
 #   COMPARE_WITH=/tmp/tributary-bench.X/results/results.jsonl scripts/bench.sh   also the side-by-side table
 #                                        (summarize_run.py --compare: that run, then this one, with ratios)
+#   PROFILE=perf TESTS=h scripts/bench.sh   sample the broker with perf (cpu-clock, 499 Hz, no call graphs) during
+#                                        the tests and print where its CPU went: the top 10 symbols by self time
+#                                        (this VM has no hardware counters, so no instruction counts)
 #   IDLE_CONNS=10000 scripts/bench.sh    hold that many idle connections (each sent one ApiVersions) through the
 #                                        suite: prints the RSS they add; compare the table with a run without
 #
@@ -184,6 +187,17 @@ served() { # the broker's last "requests served" line after asking for a new one
 ( # sample the load average every 5 s during the run
   while kill -0 "$broker_pid" 2>/dev/null; do cut -d' ' -f1 /proc/loadavg >> "$tmp/loadavg.txt"; sleep 5; done ) &
 sampler=$!
+perf_pid=""
+if [ "${PROFILE:-}" = perf ]; then
+  if ! command -v perf >/dev/null; then
+    log "installing linux-perf"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; } >&2 || log "cannot install linux-perf: no profile"
+  fi
+  if command -v perf >/dev/null; then
+    perf record -q -e cpu-clock -F 499 -p "$broker_pid" -o "$tmp/perf.data" 2>"$tmp/perf.log" &
+    perf_pid=$!
+  fi
+fi
 reps="${REPS:-3}"; [ "${QUICK:-0}" = 1 ] && reps=1
 rc=0
 for rep in $(seq "$reps"); do
@@ -196,6 +210,7 @@ for rep in $(seq "$reps"); do
   done
 done
 kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null; fi
 [ -n "$holder_pid" ] && { kill "$holder_pid" 2>/dev/null; wait "$holder_pid" 2>/dev/null; }
 cpu_end="$(cpu_s "$broker_pid")"
 hwm="$(rss_kb "$broker_pid" VmHWM:)"
@@ -293,6 +308,16 @@ cat <<EOF
 load average (1 min): before ${load_before%% *} (1/5/15: $load_before), during the run: ${loads:-n/a}, after $load_after ($(nproc) cpus)
 results: $out (results.jsonl, kbench.log, summary.md); broker log: $tmp/broker.log
 EOF
+if [ -n "$perf_pid" ] && [ -s "$tmp/perf.data" ]; then
+  echo
+  echo "### where the broker's CPU went (perf cpu-clock samples, self time, top 10)"
+  echo
+  perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+    | awk '/^ +[0-9.]+%/ { n++; sub(/^ +/, ""); print "    " $0; if (n == 10) exit }' \
+    | { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else cat; fi; } | cut -c1-160
+  perf report -i "$tmp/perf.data" --no-children --sort dso --stdio 2>/dev/null \
+    | awk '/^ +[0-9.]+%/ { n++; sub(/^ +/, ""); printf "%s%s", (n > 1 ? ", " : "by object: "), $0 } END { print "" }'
+fi
 if [ -n "${COMPARE_WITH:-}" ]; then
   echo
   echo "### $COMPARE_WITH (A) vs this run (B)"
