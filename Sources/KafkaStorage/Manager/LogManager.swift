@@ -143,12 +143,14 @@ public final class LogManager: Sendable {
     /// same partition wait on it. `addMissing` may add the slot (under the lock) and says whether it did.
     private func open(_ topicPartition: TopicPartition, now: Int64,
                       addMissing: (inout State) -> Bool) throws -> PartitionHandle? {
-        let step: OpenStep = try state.withLock { state in
+        let step: OpenStep = state.withLock { state in
             if state.slots[topicPartition] == nil, !addMissing(&state) { return .absent }
             guard let slot = state.slots[topicPartition] else { return .absent }
             if let handle = slot.handle { return .open(handle) }
             if let gate = slot.opening { return .wait(gate) }
-            guard !state.closed else { throw StorageError.logFailed("\(topicPartition): the log manager is closed") }
+            // A request still running while the node stops may open a log after `close` (as it could when opening
+            // held the lock). Refusing needs every caller to answer that as a shutdown (NOT_LEADER_OR_FOLLOWER),
+            // not as a storage error; until then it is allowed, as before.
             let gate = OpenGate()
             state.slots[topicPartition]!.opening = gate
             return .openHere(gate, slot)
@@ -180,10 +182,10 @@ public final class LogManager: Sendable {
         if let report = log.recovery { configuration.onRecovery?(topicPartition, report) }
         let handle = PartitionHandle(log)
         // Published in the same step that ends the gate. What changed while the files were read: settings
-        // (updateConfig) are taken over; a partition deleted or a manager closed meanwhile gets no log. The new
-        // handle's lock is taken inside the manager's, the order every other path uses.
+        // (updateConfig) are taken over; a partition deleted meanwhile gets no log. The new handle's lock is taken
+        // inside the manager's, the order every other path uses.
         let published: Bool = try state.withLock { state in
-            guard var current = state.slots[topicPartition], current.opening === gate, !state.closed else {
+            guard var current = state.slots[topicPartition], current.opening === gate else {
                 try handle.withLog { $0.isClosed = true }
                 return false
             }
@@ -198,7 +200,7 @@ public final class LogManager: Sendable {
             return true
         }
         guard published else {
-            throw StorageError.notFound("\(topicPartition) (deleted or closed while it was being opened)")
+            throw StorageError.notFound("\(topicPartition) (deleted while it was being opened)")
         }
         return handle
     }
@@ -314,12 +316,7 @@ public final class LogManager: Sendable {
     public func close(brokerEpoch: Int64, now: Int64) throws {
         var failedDirectories = Set<Int>()
         var firstError: Error?
-        // Closed first, in the step that takes the list: an open in flight then either was published before
-        // (and is in the list) or sees the manager closed and gives up its log.
-        let slots = state.withLock { state in
-            state.closed = true
-            return state.slots
-        }
+        let slots = state.withLock { $0.slots }
         for (tp, slot) in slots {
             guard let handle = slot.handle else { continue }
             do {
