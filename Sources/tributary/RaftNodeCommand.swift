@@ -37,7 +37,7 @@ struct RaftNodeCommand: AsyncParsableCommand {
         let config = RaftDriverConfig(raft: raft, metadataLogDir: dir, seed: seed)
         var logger = Logger(label: "raft-node-\(id)")
         logger.logLevel = .warning
-        FileLimit.raiseSoftToHard(logger: logger)
+        OpenFileLimit.raiseSoftToHard(logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = try await RaftNodeServer.start(config: config, stateMachine: CounterLog(), group: group, logger: logger)
         let driver = server.driver

@@ -38,7 +38,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "tributary")
         // Before any listener or log directory opens descriptors: each client connection is one.
-        FileLimit.raiseSoftToHard(logger: logger)
+        OpenFileLimit.raiseSoftToHard(logger: logger)
         let loaded: LoadedBrokerConfig
         do {
             loaded = try BrokerConfig.load(

@@ -63,7 +63,8 @@ final class TerminationSignals: @unchecked Sendable {
             var action = sigaction()
             #if canImport(Glibc)
             action.__sigaction_handler.sa_handler = { sig in
-                // Only async-signal-safe calls here: one non-blocking write (a full pipe already holds a byte).
+                // Only async-signal-safe calls here: one non-blocking write. The reader drains the pipe at every
+                // wake-up, so it is full (and a byte lost) only if ~65,000 signals arrive before the reader runs.
                 // errno is saved and restored so the interrupted code never sees the handler's.
                 let saved = errno
                 var byte = UInt8(truncatingIfNeeded: sig)
